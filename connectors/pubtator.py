@@ -1,0 +1,186 @@
+"""PubTator files (BC5CDR, BioRED, NCBI-disease): streaming reader and writer.
+
+A document is ``PMID|t|title``, ``PMID|a|abstract``, then tab-separated mention lines
+(``PMID start end text type ids [composite texts]``) and relation lines, ended by a blank line.
+Handled quirks: ``|`` composite ids with a 7th column, ``-1``/``-`` for "not normalised",
+BioRED comma-separated ids, ``|`` inside variant ids (never split), NCBI-disease ``+`` ids,
+leading spaces in ids, ``MESH:`` prefixes, CRLF line ends, leading blank lines and
+duplicate PMIDs (all yielded; see ``litgraph.corpora`` for de-duplication).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from connectors.ids import from_curie, to_curie
+from litgraph.errors import InputError
+from litgraph.records import Document, Mention, Relation
+
+#: Corpus entity labels to litgraph's entity types.
+TYPE_MAP = {
+    "Chemical": "Chemical",
+    "Disease": "Disease",
+    "ChemicalEntity": "Chemical",
+    "DiseaseOrPhenotypicFeature": "Disease",
+    "GeneOrGeneProduct": "Gene",
+    "SequenceVariant": "Variant",
+    "OrganismTaxon": "Species",
+    "CellLine": "CellLine",
+    "SpecificDisease": "Disease",
+    "DiseaseClass": "Disease",
+    "Modifier": "Disease",
+    "CompositeMention": "Disease",
+    "Gene": "Gene",
+    "Species": "Species",
+    "Variant": "Variant",
+    "Mutation": "Variant",
+}
+BIORED_TYPES = {"ChemicalEntity", "DiseaseOrPhenotypicFeature", "GeneOrGeneProduct", "SequenceVariant", "OrganismTaxon", "CellLine"}
+_ID_SPLIT = re.compile(r"[,|+]")
+_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def split_ids(raw: str, entity_type: str) -> list[str]:
+    """The CURIEs of one mention's id column (variant ids are never split)."""
+    parts = [raw] if entity_type == "Variant" else _ID_SPLIT.split(raw)
+    return [c for c in (to_curie(p, entity_type) for p in parts) if c]
+
+
+def _guess_type(raw: str) -> str:
+    raw = raw.strip()
+    if raw.isdigit():
+        return "Gene"
+    if re.fullmatch(r"(MESH:)?[CD]\d+|OMIM:\d+", raw):
+        return "Disease"
+    return "Variant"
+
+
+def read_pubtator(path: str | Path) -> Iterator[Document]:
+    """Yield the documents of a PubTator file with their mentions and relations."""
+    path = Path(path)
+    try:
+        handle = open(path, encoding="utf-8", newline="")
+    except OSError as err:
+        raise InputError(f"cannot open PubTator file: {err.strerror}", path=str(path)) from err
+    with handle:
+        yield from parse_pubtator(handle, str(path))
+
+
+def parse_pubtator(lines: Iterable[str], source: str) -> Iterator[Document]:
+    """Yield documents from PubTator lines; ``source`` names the input in errors."""
+    doc: Document | None = None
+    raw_types: dict[str, str] = {}
+    pending_relations: list[tuple[int, list[str]]] = []
+
+    def finish() -> Document:
+        for line_no, cols in pending_relations:
+            doc.relations.append(_relation(doc, cols, raw_types, source, line_no))
+        return doc
+
+    for line_no, line in enumerate(lines, start=1):
+        line = line.rstrip("\r\n").lstrip("\ufeff")
+        if not line.strip():
+            if doc is not None:
+                yield finish()
+                doc, raw_types, pending_relations = None, {}, []
+            continue
+        head = line.split("|", 2)
+        if len(head) == 3 and head[1] in ("t", "a") and "\t" not in head[0]:
+            pmid, kind, text = head
+            if doc is not None and pmid != doc.pmid:
+                yield finish()
+                doc, raw_types, pending_relations = None, {}, []
+            if doc is None:
+                doc = Document(pmid=pmid, source=source)
+            if kind == "t":
+                doc.title = text
+            else:
+                doc.abstract = text
+            continue
+        cols = line.split("\t")
+        if doc is None or cols[0] != doc.pmid:
+            raise InputError(
+                "annotation line outside its document (expected PMID|t|title first)", path=source, line=line_no, record=cols[0]
+            )
+        if len(cols) >= 6 and cols[1].isdigit() and cols[2].isdigit():
+            doc.mentions.append(_mention(doc, cols, raw_types, source, line_no))
+        elif len(cols) >= 4:
+            pending_relations.append((line_no, cols))
+        else:
+            raise InputError("neither a mention nor a relation line", path=source, line=line_no, record=doc.pmid)
+    if doc is not None:
+        yield finish()
+
+
+def _mention(doc: Document, cols: list[str], raw_types: dict[str, str], source: str, line_no: int) -> Mention:
+    start, end = int(cols[1]), int(cols[2])
+    label, raw_ids = cols[4], cols[5]
+    entity_type = TYPE_MAP.get(label, label)
+    text = doc.text
+    if not 0 <= start < end <= len(text):
+        raise InputError(
+            f"offsets {start}-{end} fall outside the text ({len(text)} characters); fix or remove the line",
+            path=source, line=line_no, record=doc.pmid,
+        )
+    span = text[start:end]
+    if span != cols[3] and _ALNUM.sub("", span) != _ALNUM.sub("", cols[3]):
+        raise InputError(
+            f"mention text {cols[3]!r} does not match the text at {start}-{end} ({span!r})",
+            path=source, line=line_no, record=doc.pmid,
+        )
+    for raw in [raw_ids.strip()] + ([] if entity_type == "Variant" else _ID_SPLIT.split(raw_ids)):
+        if raw.strip():
+            raw_types.setdefault(raw.strip(), entity_type)
+    composite = [t for t in cols[6].split("|") if t] if len(cols) > 6 and cols[6] else []
+    return Mention(
+        doc_id=doc.pmid, start=start, end=end, text=span, type=entity_type,
+        ids=split_ids(raw_ids, entity_type), source_type=label, composite=composite,
+    )
+
+
+def _relation(doc: Document, cols: list[str], raw_types: dict[str, str], source: str, line_no: int) -> Relation:
+    rel_type, first, second = cols[1], cols[2].strip(), cols[3].strip()
+    novel = None
+    if len(cols) > 4 and cols[4]:
+        if cols[4] not in ("Novel", "No"):
+            raise InputError(f"novelty must be Novel or No, not {cols[4]!r}", path=source, line=line_no, record=doc.pmid)
+        novel = cols[4] == "Novel"
+
+    def curie(raw: str, default_type: str) -> str:
+        entity_type = raw_types.get(raw) or default_type
+        value = to_curie(raw, entity_type)
+        if value is None:
+            raise InputError(f"relation names an unnormalised id {raw!r}", path=source, line=line_no, record=doc.pmid)
+        return value
+
+    if rel_type == "CID":
+        return Relation(doc_id=doc.pmid, type="CID", subject=curie(first, "Chemical"), object=curie(second, "Disease"))
+    return Relation(
+        doc_id=doc.pmid, type=rel_type, subject=curie(first, _guess_type(first)),
+        object=curie(second, _guess_type(second)), novel=novel,
+    )
+
+
+def write_pubtator(documents: Iterable[Document], out: IO[str]) -> int:
+    """Write documents (with their mentions and relations) as PubTator; return the count."""
+    count = 0
+    for doc in documents:
+        out.write(f"{doc.pmid}|t|{doc.title}\n{doc.pmid}|a|{doc.abstract}\n")
+        for m in doc.mentions:
+            biored = m.source_type in BIORED_TYPES
+            sep = "," if biored else "|"
+            ids = sep.join(from_curie(i) for i in m.ids) or ("-" if biored else "-1")
+            cols = [doc.pmid, str(m.start), str(m.end), m.text, m.source_type or m.type, ids]
+            if m.composite:
+                cols.append("|".join(m.composite))
+            out.write("\t".join(cols) + "\n")
+        for r in doc.relations:
+            cols = [doc.pmid, r.type, from_curie(r.subject), from_curie(r.object)]
+            if r.novel is not None:
+                cols.append("Novel" if r.novel else "No")
+            out.write("\t".join(cols) + "\n")
+        out.write("\n")
+        count += 1
+    return count

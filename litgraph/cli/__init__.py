@@ -1,0 +1,58 @@
+"""The ``litgraph`` command line. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+import click
+
+from litgraph import __version__
+from litgraph.cli import fetch_cmd, graph_cmds, model_cmds, normalise_cmds, pipeline_cmds
+from litgraph.errors import LitgraphError
+
+
+class LitgraphGroup(click.Group):
+    """A click group that turns litgraph errors into a message and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LitgraphError as err:
+            if os.environ.get("LITGRAPH_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"litgraph: error: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("litgraph: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LitgraphGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="litgraph")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Turn the biomedical literature into a queryable knowledge graph.
+
+    \b
+    Typical session:
+      litgraph fetch pubmed:"metformin AND lactic acidosis" --out docs.jsonl
+      litgraph build docs.jsonl                 # extract, normalise, load
+      litgraph query drugs-for-disease --param disease="lactic acidosis"
+
+    Settings come from LITGRAPH_CORPORA, LITGRAPH_MODELS, LITGRAPH_GRAPH, NCBI_EMAIL,
+    NCBI_API_KEY (or the matching options). Set LITGRAPH_DEBUG=1 for tracebacks.
+    """
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluate models and normalisation on annotated corpora (scores are fractions in [0, 1])."""
+
+
+for _module in (fetch_cmd, model_cmds, normalise_cmds, graph_cmds, pipeline_cmds):
+    _module.register(main, eval_group)

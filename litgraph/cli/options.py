@@ -1,0 +1,47 @@
+"""Options shared by several commands, each mapped onto a ``Settings`` field."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from litgraph.settings import Settings
+
+corpora_option = click.option(
+    "--corpora", type=click.Path(file_okay=False), default=None,
+    help="Folder laid out like bc5cdr/, biored/, ncbi_disease/ [env: LITGRAPH_CORPORA].",
+)
+models_option = click.option(
+    "--models", type=click.Path(file_okay=False), default=None,
+    help="Folder of trained models [env: LITGRAPH_MODELS].",
+)
+graph_option = click.option(
+    "--graph", default=None,
+    help="Embedded store folder, or bolt://, neo4j://, neo4j+s:// URI [env: LITGRAPH_GRAPH].",
+)
+exclude_pmids_option = click.option(
+    "--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
+    help="File of PMIDs (one per line, # comments) to leave out of the evaluation.",
+)
+
+
+def settings_from(corpora: str | None = None, models: str | None = None, graph: str | None = None) -> Settings:
+    """Settings from the environment with the command's options on top."""
+    return Settings.from_env(corpora=corpora, models=models, graph=graph)
+
+
+def read_pmid_file(path: str | None) -> set[str]:
+    """PMIDs listed in a file, one per line; ``#`` starts a comment."""
+    if not path:
+        return set()
+    with open(path, encoding="utf-8") as handle:
+        return {line.split("#", 1)[0].strip() for line in handle} - {""}
+
+
+def echo_json(payload: Any) -> None:
+    """Print a JSON document on stdout."""
+    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
