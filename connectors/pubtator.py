@@ -114,25 +114,39 @@ def parse_pubtator(lines: Iterable[str], source: str) -> Iterator[Document]:
         yield finish()
 
 
+def check_span(text: str, start: int, end: int, written: str | None, source: str, line: int | None, pmid: str) -> str:
+    """The text at ``start:end``; InputError when the offsets fall outside ``text`` or disagree with ``written``.
+
+    Differences in punctuation and spacing only are accepted (NCBI-disease has one such line):
+    the text at the offsets wins.
+    """
+    if not 0 <= start < end <= len(text):
+        raise InputError(
+            f"offsets {start}-{end} fall outside the text ({len(text)} characters); fix or remove the annotation",
+            path=source, line=line, record=pmid,
+        )
+    span = text[start:end]
+    if written is not None and span != written and _ALNUM.sub("", span) != _ALNUM.sub("", written):
+        raise InputError(
+            f"mention text {written!r} does not match the text at {start}-{end} ({span!r}); fix the offsets",
+            path=source, line=line, record=pmid,
+        )
+    return span
+
+
+def register_ids(raw_types: dict[str, str], raw_ids: str, entity_type: str) -> None:
+    """Remember the entity type of each bare id of a mention, to type the ids of relation lines."""
+    for raw in [raw_ids.strip()] + ([] if entity_type == "Variant" else _ID_SPLIT.split(raw_ids)):
+        if raw.strip():
+            raw_types.setdefault(raw.strip(), entity_type)
+
+
 def _mention(doc: Document, cols: list[str], raw_types: dict[str, str], source: str, line_no: int) -> Mention:
     start, end = int(cols[1]), int(cols[2])
     label, raw_ids = cols[4], cols[5]
     entity_type = TYPE_MAP.get(label, label)
-    text = doc.text
-    if not 0 <= start < end <= len(text):
-        raise InputError(
-            f"offsets {start}-{end} fall outside the text ({len(text)} characters); fix or remove the line",
-            path=source, line=line_no, record=doc.pmid,
-        )
-    span = text[start:end]
-    if span != cols[3] and _ALNUM.sub("", span) != _ALNUM.sub("", cols[3]):
-        raise InputError(
-            f"mention text {cols[3]!r} does not match the text at {start}-{end} ({span!r})",
-            path=source, line=line_no, record=doc.pmid,
-        )
-    for raw in [raw_ids.strip()] + ([] if entity_type == "Variant" else _ID_SPLIT.split(raw_ids)):
-        if raw.strip():
-            raw_types.setdefault(raw.strip(), entity_type)
+    span = check_span(doc.text, start, end, cols[3], source, line_no, doc.pmid)
+    register_ids(raw_types, raw_ids, entity_type)
     composite = [t for t in cols[6].split("|") if t] if len(cols) > 6 and cols[6] else []
     return Mention(
         doc_id=doc.pmid, start=start, end=end, text=span, type=entity_type,
@@ -141,26 +155,43 @@ def _mention(doc: Document, cols: list[str], raw_types: dict[str, str], source: 
 
 
 def _relation(doc: Document, cols: list[str], raw_types: dict[str, str], source: str, line_no: int) -> Relation:
-    rel_type, first, second = cols[1], cols[2].strip(), cols[3].strip()
+    return make_relation(
+        doc.pmid, cols[1], cols[2], cols[3], cols[4] if len(cols) > 4 else None, raw_types, source, line_no
+    )
+
+
+def make_relation(
+    pmid: str, rel_type: str, first: str, second: str, novelty: str | None, raw_types: dict[str, str],
+    source: str, line: int | None = None,
+) -> Relation:
+    """A document-level relation from corpus ids, typed by the document's mentions (``register_ids``)."""
+    first, second = first.strip(), second.strip()
     novel = None
-    if len(cols) > 4 and cols[4]:
-        if cols[4] not in ("Novel", "No"):
-            raise InputError(f"novelty must be Novel or No, not {cols[4]!r}", path=source, line=line_no, record=doc.pmid)
-        novel = cols[4] == "Novel"
+    if novelty:
+        if novelty not in ("Novel", "No"):
+            raise InputError(f"novelty must be Novel or No, not {novelty!r}", path=source, line=line, record=pmid)
+        novel = novelty == "Novel"
 
     def curie(raw: str, default_type: str) -> str:
-        entity_type = raw_types.get(raw) or default_type
+        entity_type = raw_types.get(raw) or next(
+            (raw_types[p] for p in _ID_SPLIT.split(raw) if p in raw_types), None) or default_type
         value = to_curie(raw, entity_type)
         if value is None:
-            raise InputError(f"relation names an unnormalised id {raw!r}", path=source, line=line_no, record=doc.pmid)
+            raise InputError(f"relation names an unnormalised id {raw!r}", path=source, line=line, record=pmid)
         return value
 
     if rel_type == "CID":
-        return Relation(doc_id=doc.pmid, type="CID", subject=curie(first, "Chemical"), object=curie(second, "Disease"))
+        return Relation(doc_id=pmid, type="CID", subject=curie(first, "Chemical"), object=curie(second, "Disease"))
     return Relation(
-        doc_id=doc.pmid, type=rel_type, subject=curie(first, _guess_type(first)),
+        doc_id=pmid, type=rel_type, subject=curie(first, _guess_type(first)),
         object=curie(second, _guess_type(second)), novel=novel,
     )
+
+
+def format_ids(mention: Mention) -> str:
+    """A mention's ids in corpus form: BioRED joins with ``,`` and writes ``-``; others ``|`` and ``-1``."""
+    biored = mention.source_type in BIORED_TYPES
+    return ("," if biored else "|").join(from_curie(i) for i in mention.ids) or ("-" if biored else "-1")
 
 
 def write_pubtator(documents: Iterable[Document], out: IO[str]) -> int:
@@ -169,10 +200,7 @@ def write_pubtator(documents: Iterable[Document], out: IO[str]) -> int:
     for doc in documents:
         out.write(f"{doc.pmid}|t|{doc.title}\n{doc.pmid}|a|{doc.abstract}\n")
         for m in doc.mentions:
-            biored = m.source_type in BIORED_TYPES
-            sep = "," if biored else "|"
-            ids = sep.join(from_curie(i) for i in m.ids) or ("-" if biored else "-1")
-            cols = [doc.pmid, str(m.start), str(m.end), m.text, m.source_type or m.type, ids]
+            cols = [doc.pmid, str(m.start), str(m.end), m.text, m.source_type or m.type, format_ids(m)]
             if m.composite:
                 cols.append("|".join(m.composite))
             out.write("\t".join(cols) + "\n")
