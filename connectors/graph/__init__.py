@@ -1,0 +1,1 @@
+"""Graph backends: the embedded LadybugDB store (default) and Neo4j."""

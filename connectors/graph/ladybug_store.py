@@ -1,0 +1,341 @@
+"""The embedded graph store on LadybugDB (the maintained fork of Kuzu): one database file, in process.
+
+The store lives in a folder (``Settings.graph``) holding ``graph.lbdb``. LadybugDB's Cypher is Kuzu's:
+typed node and rel tables with primary keys, ``label(x)`` instead of ``type(r)``/``labels(n)``,
+``* SHORTEST`` for shortest paths, and parameters whose type is inferred from the values (so nullable
+values are written through ``CAST``). All of this backend's Cypher is in this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import ladybug
+
+from litgraph.errors import InputError, LitgraphError
+from litgraph.store.base import GraphStore, chunks
+from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, ENTITY_PAIRS, EdgeKey
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "graph.lbdb"
+
+ARTICLE_COLUMNS = (
+    ("pmid", "STRING"), ("title", "STRING"), ("year", "INT64"), ("journal", "STRING"), ("doi", "STRING"),
+    ("version", "INT64"), ("revised", "STRING"), ("retracted", "BOOL"), ("publication_types", "STRING[]"),
+    ("hash", "STRING"), ("models", "STRING[]"),
+)
+ENTITY_COLUMNS = (("id", "STRING"), ("name", "STRING"), ("synonyms", "STRING[]"), ("xrefs", "STRING[]"))
+EVIDENCE_COLUMNS = (
+    ("id", "STRING"), ("pmid", "STRING"), ("edge", "STRING"), ("relation", "STRING"),
+    ("subject_label", "STRING"), ("subject", "STRING"), ("object_label", "STRING"), ("object", "STRING"),
+    ("sentence", "STRING"), ("start_offset", "INT64"), ("end_offset", "INT64"), ("score", "DOUBLE"),
+    ("model", "STRING"), ("novel", "BOOL"), ("year", "INT64"),
+)
+META_COLUMNS = (("key", "STRING"), ("value", "STRING"))
+MENTION_COLUMNS = (("count", "INT64"), ("texts", "STRING[]"), ("score", "DOUBLE"), ("model", "STRING[]"))
+EDGE_COLUMNS = (
+    ("evidence_count", "INT64"), ("pmids", "STRING[]"), ("first_year", "INT64"), ("last_year", "INT64"),
+    ("score", "DOUBLE"), ("model", "STRING[]"),
+)
+
+#: node table -> (columns, primary key)
+NODE_TABLES = {
+    "Article": (ARTICLE_COLUMNS, "pmid"),
+    **{label: (ENTITY_COLUMNS, "id") for label in ENTITY_LABELS},
+    "Evidence": (EVIDENCE_COLUMNS, "id"),
+    "Meta": (META_COLUMNS, "key"),
+}
+#: rel table -> (FROM/TO pairs, columns)
+REL_TABLES = {
+    "MENTIONS": (tuple(("Article", label) for label in ENTITY_LABELS), MENTION_COLUMNS),
+    "HAS_EVIDENCE": ((("Article", "Evidence"),), ()),
+    "SUBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
+    "OBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
+    **{edge: (ENTITY_PAIRS, EDGE_COLUMNS) for edge in EDGE_TYPES},
+}
+
+
+def _casts(columns: Iterable[tuple[str, str]], var: str, row: str = "r", skip: tuple[str, ...] = ()) -> str:
+    return ", ".join(f"{var}.{name} = CAST({row}.{name} AS {kind})" for name, kind in columns if name not in skip)
+
+
+def _check(label: str, allowed: Iterable[str]) -> str:
+    if label not in allowed:
+        raise LitgraphError(f"unknown table {label!r}")
+    return label
+
+
+class LadybugStore(GraphStore):
+    """A ``GraphStore`` in an embedded LadybugDB database under ``folder``."""
+
+    backend = "ladybug"
+
+    def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0):
+        folder = Path(folder).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise InputError("the embedded graph must be a folder; give a folder path or a bolt:// URI", path=str(folder))
+        if not read_only:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not (folder / DB_FILE).exists():
+            raise InputError(f"no graph here ({DB_FILE} missing); build one first with `litgraph build`", path=str(folder))
+        self.folder = folder
+        self._db = ladybug.Database(str(folder / DB_FILE), read_only=read_only)
+        self._conn = ladybug.Connection(self._db, num_threads=threads)
+        if not read_only:
+            self._create_schema()
+
+    # --------------------------------------------------------------- plumbing
+    def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
+        """Run one statement; rows as dicts keyed by the RETURN names."""
+        result = self._conn.execute(text, params or {})
+        names = result.get_column_names()
+        rows = []
+        while result.has_next():
+            rows.append(dict(zip(names, result.get_next())))
+        result.close()
+        return rows
+
+    def _exec(self, text: str, params: dict | None = None) -> None:
+        self._conn.execute(text, params or {}).close()
+
+    def _create_schema(self) -> None:
+        existing = {row["name"] for row in self.run_cypher("CALL show_tables() RETURN name")}
+        for table, (columns, key) in NODE_TABLES.items():
+            if table not in existing:
+                cols = ", ".join(f"{name} {kind}" for name, kind in columns)
+                self._exec(f"CREATE NODE TABLE {table}({cols}, PRIMARY KEY ({key}))")
+        for table, (pairs, columns) in REL_TABLES.items():
+            if table not in existing:
+                parts = [f"FROM {a} TO {b}" for a, b in pairs] + [f"{name} {kind}" for name, kind in columns]
+                self._exec(f"CREATE REL TABLE {table}({', '.join(parts)})")
+
+    def close(self) -> None:
+        """Close the connection and the database file."""
+        if self._conn is not None:
+            self._conn.close()
+            self._db.close()
+            self._conn = None
+
+    def transaction(self):
+        """A context manager: the statements inside commit together or not at all."""
+        return _Transaction(self)
+
+    # ------------------------------------------------------------ public reads
+    def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
+        """``{pmid: {"hash", "version", "models"}}`` for the PMIDs present."""
+        state = {}
+        for part in chunks(sorted({str(p) for p in pmids})):
+            for row in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) RETURN a.pmid AS pmid, a.hash AS hash, "
+                "a.version AS version, a.models AS models",
+                {"pmids": part},
+            ):
+                state[row["pmid"]] = {"hash": row["hash"], "version": row["version"], "models": list(row["models"] or [])}
+        return state
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.run_cypher("MATCH (m:Meta {key: $key}) RETURN m.value AS value", {"key": key})
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._exec("MERGE (m:Meta {key: $key}) SET m.value = $value", {"key": key, "value": str(value)})
+
+    def stats(self) -> dict:
+        nodes = {t: self.run_cypher(f"MATCH (n:{t}) RETURN count(n) AS n")[0]["n"] for t in NODE_TABLES if t != "Meta"}
+        edges = {t: self.run_cypher(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in REL_TABLES}
+        models = self.run_cypher("MATCH (a:Article) UNWIND a.models AS m RETURN DISTINCT m")
+        return self._stats_payload(nodes, edges, (r["m"] for r in models))
+
+    def iter_nodes(self, label: str) -> Iterator[dict]:
+        """Every node of a table as a dict of its properties."""
+        columns, _ = NODE_TABLES[_check(label, NODE_TABLES)]
+        ret = ", ".join(f"n.{name} AS {name}" for name, _ in columns)
+        yield from self.run_cypher(f"MATCH (n:{label}) RETURN {ret}")
+
+    def iter_edges(self, edge: str) -> Iterator[dict]:
+        """Every edge of a rel table: ``from_label``, ``from``, ``to_label``, ``to`` and its properties."""
+        pairs, columns = REL_TABLES[_check(edge, REL_TABLES)]
+        for a, b in pairs:
+            ka, kb = NODE_TABLES[a][1], NODE_TABLES[b][1]
+            ret = "".join(f", r.{name} AS {name}" for name, _ in columns)
+            for row in self.run_cypher(f"MATCH (a:{a})-[r:{edge}]->(b:{b}) RETURN a.{ka} AS `from`, b.{kb} AS `to`{ret}"):
+                yield {"from_label": a, "to_label": b, **row}
+
+    # ------------------------------------------------------------- bulk load
+    def bulk_load_parquet(self, folder: str | Path) -> dict:
+        """COPY node and edge tables from Parquet files into an empty graph (the fast path for large loads).
+
+        Layout (what ``litgraph export --format parquet`` writes): ``nodes/<Table>.parquet`` with the
+        table's columns in schema order, and ``edges/<TYPE>.parquet`` with ``from_label``, ``from``,
+        ``to_label``, ``to`` and the edge's columns. Returns rows loaded per table.
+        """
+        import pyarrow.parquet as pq
+
+        folder = Path(folder)
+        if self.run_cypher("MATCH (a:Article) RETURN count(a) AS n")[0]["n"]:
+            raise InputError("bulk load needs an empty graph; use upsert_documents to add to an existing one", path=str(self.folder))
+        loaded: dict[str, int] = {}
+        for table, (columns, _) in NODE_TABLES.items():
+            path = folder / "nodes" / f"{table}.parquet"
+            if path.exists():
+                names = pq.read_schema(path).names
+                if names != [c for c, _ in columns]:
+                    raise InputError(f"columns {names} differ from {[c for c, _ in columns]}", path=str(path))
+                self._exec(f"COPY {table} FROM '{_quote(path)}'")
+                loaded[table] = pq.read_metadata(path).num_rows
+        for table, (pairs, columns) in REL_TABLES.items():
+            path = folder / "edges" / f"{table}.parquet"
+            if not path.exists():
+                continue
+            frame = pq.read_table(path)
+            loaded[table] = frame.num_rows
+            for a, b in pairs:
+                part = _pair_slice(frame, a, b, [c for c, _ in columns])
+                if part is None:
+                    continue
+                scratch = folder / "edges" / f".{table}.{a}.{b}.parquet"
+                pq.write_table(part, scratch)
+                try:
+                    self._exec(f"COPY {table} FROM '{_quote(scratch)}' (from='{a}', to='{b}')")
+                finally:
+                    scratch.unlink()
+        return loaded
+
+    # ------------------------------------------------------ write primitives
+    def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) "
+                "RETURN e.edge AS edge, e.subject_label AS sl, e.subject AS s, e.object_label AS ol, e.object AS o",
+                {"pmids": part},
+            ):
+                yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
+
+    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
+        found = set()
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:MENTIONS]->(e) RETURN label(e) AS label, e.id AS id",
+                {"pmids": part},
+            ):
+                found.add((r["label"], r["id"]))
+        return found
+
+    def _delete_annotations(self, pmids: list[str]) -> None:
+        for part in chunks(pmids):
+            self._exec("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
+            self._exec(
+                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e", {"pmids": part}
+            )
+
+    def _delete_article_nodes(self, pmids: list[str]) -> None:
+        self._exec("UNWIND $pmids AS p MATCH (a:Article {pmid: p}) DETACH DELETE a", {"pmids": pmids})
+
+    def _write_articles(self, rows: list[dict]) -> None:
+        self._exec(
+            f"UNWIND $rows AS r MERGE (a:Article {{pmid: r.pmid}}) SET {_casts(ARTICLE_COLUMNS, 'a', skip=('pmid',))}",
+            {"rows": rows},
+        )
+
+    def _write_entities(self, label: str, rows: list[dict]) -> None:
+        label = _check(label, ENTITY_LABELS)
+        sets = _casts(ENTITY_COLUMNS, "e", skip=("id",))
+        known = [r for r in rows if r["known"]]
+        unknown = [r for r in rows if not r["known"]]
+        if known:
+            self._exec(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) SET {sets}", {"rows": known})
+        if unknown:
+            self._exec(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) ON CREATE SET {sets}", {"rows": unknown})
+
+    def _write_mentions(self, label: str, rows: list[dict]) -> None:
+        label = _check(label, ENTITY_LABELS)
+        props = ", ".join(f"{name}: CAST(r.{name} AS {kind})" for name, kind in MENTION_COLUMNS)
+        self._exec(
+            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (e:{label} {{id: r.id}}) "
+            f"CREATE (a)-[:MENTIONS {{{props}}}]->(e)",
+            {"rows": rows},
+        )
+
+    def _write_evidence(self, rows: list[dict]) -> None:
+        props = ", ".join(f"{name}: CAST(r.{name} AS {kind})" for name, kind in EVIDENCE_COLUMNS)
+        self._exec(
+            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) CREATE (a)-[:HAS_EVIDENCE]->(:Evidence {{{props}}})",
+            {"rows": rows},
+        )
+        for end, role in (("subject", "SUBJECT"), ("object", "OBJECT")):
+            by_label = defaultdict(list)
+            for r in rows:
+                by_label[r[f"{end}_label"]].append({"id": r["id"], "e": r[end]})
+            for label, part in by_label.items():
+                self._exec(
+                    f"UNWIND $rows AS r MATCH (v:Evidence {{id: r.id}}) MATCH (x:{_check(label, ENTITY_LABELS)} {{id: r.e}}) "
+                    f"CREATE (v)-[:{role}]->(x)",
+                    {"rows": part},
+                )
+
+    def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
+        return self.run_cypher(
+            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})<-[:SUBJECT]-(e:Evidence) "
+            "WHERE e.edge = $edge AND e.object = k.o "
+            "RETURN k.s AS s, k.o AS o, e.pmid AS pmid, e.year AS year, e.score AS score, e.model AS model",
+            {"pairs": pairs, "edge": edge},
+        )
+
+    def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
+        edge = _check(edge, EDGE_TYPES)
+        self._exec(
+            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
+            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
+            f"MERGE (a)-[x:{edge}]->(b) SET {_casts(EDGE_COLUMNS, 'x')}",
+            {"rows": rows},
+        )
+
+    def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
+        self._exec(
+            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[x:{_check(edge, EDGE_TYPES)}]->"
+            f"(:{_check(object_label, ENTITY_LABELS)} {{id: k.o}}) DELETE x",
+            {"pairs": pairs},
+        )
+
+    def _delete_orphans(self, label: str, ids: list[str]) -> None:
+        self._exec(
+            f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) "
+            "WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-() } AND NOT EXISTS { MATCH (e)<-[:SUBJECT]-() } "
+            "AND NOT EXISTS { MATCH (e)<-[:OBJECT]-() } DETACH DELETE e",
+            {"ids": ids},
+        )
+
+
+def _quote(path: Path) -> str:
+    text = str(path.resolve())
+    if "'" in text:
+        raise InputError("a path used by COPY may not contain a quote", path=text)
+    return text
+
+
+def _pair_slice(frame, a: str, b: str, columns: list[str]):
+    """Rows of an edge table between labels a and b, as ``from``, ``to`` and the columns (None when empty)."""
+    import pyarrow.compute as pc
+
+    mask = pc.and_(pc.equal(frame["from_label"], a), pc.equal(frame["to_label"], b))
+    part = frame.filter(mask)
+    if part.num_rows == 0:
+        return None
+    return part.select(["from", "to", *columns])
+
+
+class _Transaction:
+    def __init__(self, store: LadybugStore):
+        self.store = store
+
+    def __enter__(self):
+        self.store._exec("BEGIN TRANSACTION")
+        return self.store
+
+    def __exit__(self, kind, value, tb):
+        self.store._exec("COMMIT" if kind is None else "ROLLBACK")
+        return False

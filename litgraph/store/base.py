@@ -1,0 +1,227 @@
+"""The ``GraphStore`` interface and the load logic every backend shares.
+
+A backend implements the small write/read primitives (``_write_*``, ``_delete_*``, ``_evidence_for``...)
+with its own Cypher; replacing an article's annotations and recomputing the aggregated edges is done
+here once, so both backends behave the same.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Any, Iterable, Iterator
+
+from litgraph.records import Document
+from litgraph.store.rows import ConceptLookup, aggregate, build_batch
+from litgraph.store.schema import ENTITY_LABELS, EdgeKey
+
+log = logging.getLogger(__name__)
+
+#: Rows per UNWIND / transaction.
+BATCH_ROWS = 10_000
+
+
+def chunks(rows: list, size: int = BATCH_ROWS) -> Iterator[list]:
+    """``rows`` in slices of at most ``size``."""
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+class GraphStore(abc.ABC):
+    """A litgraph knowledge graph: articles, entities, mentions, evidence and aggregated edges.
+
+    Use as a context manager (``with open_store(settings) as store: ...``). Entities left without
+    any mention or evidence after a delete or a revision are removed with their node.
+    """
+
+    backend: str = ""
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- public API
+    def upsert_documents(self, docs: Iterable[Document], concept: ConceptLookup | None = None) -> dict:
+        """Load documents, replacing each article's mentions and evidence, and update the aggregated edges.
+
+        Returns counts: ``articles``, ``entities``, ``mentions``, ``evidence`` written, ``edges`` updated
+        and ``edges_removed``. Loading the same input twice leaves the graph unchanged.
+        """
+        batch = build_batch(docs, concept)
+        if not batch.articles:
+            return {"articles": 0, "entities": 0, "mentions": 0, "evidence": 0, "edges": 0, "edges_removed": 0}
+        with self.transaction():
+            return self._upsert(batch)
+
+    def _upsert(self, batch) -> dict:
+        pmids = batch.pmids
+        old_keys = set(self._evidence_keys(pmids))
+        old_entities = self._mentioned_entities(pmids)
+        self._delete_annotations(pmids)
+        for rows in chunks(batch.articles):
+            self._write_articles(rows)
+        for label, by_id in batch.entities.items():
+            for rows in chunks(list(by_id.values())):
+                self._write_entities(label, rows)
+        for label, mention_rows in batch.mentions.items():
+            for rows in chunks(mention_rows):
+                self._write_mentions(label, rows)
+        for rows in chunks(batch.evidence):
+            self._write_evidence(rows)
+        new_keys = {
+            EdgeKey(e["edge"], e["subject_label"], e["subject"], e["object_label"], e["object"]) for e in batch.evidence
+        }
+        updated, removed = self._recompute(old_keys | new_keys)
+        self._remove_orphans(old_entities | {(k.subject_label, k.subject) for k in old_keys} | {(k.object_label, k.object) for k in old_keys})
+        return {
+            "articles": len(batch.articles),
+            "entities": sum(len(v) for v in batch.entities.values()),
+            "mentions": sum(len(v) for v in batch.mentions.values()),
+            "evidence": len(batch.evidence),
+            "edges": updated,
+            "edges_removed": removed,
+        }
+
+    def delete_articles(self, pmids: Iterable[str]) -> int:
+        """Remove articles with their mentions and evidence; returns how many articles were there.
+
+        Aggregated edges are recomputed (an edge with no evidence left is removed); entities left with
+        no mention and no evidence are removed.
+        """
+        pmids = sorted({str(p) for p in pmids})
+        present = list(self.article_state(pmids))
+        if not present:
+            return 0
+        with self.transaction():
+            self._delete(present)
+        return len(present)
+
+    def _delete(self, present: list[str]) -> None:
+        keys = set(self._evidence_keys(present))
+        entities = self._mentioned_entities(present)
+        self._delete_annotations(present)
+        for rows in chunks(present):
+            self._delete_article_nodes(rows)
+        self._recompute(keys)
+        self._remove_orphans(entities | {(k.subject_label, k.subject) for k in keys} | {(k.object_label, k.object) for k in keys})
+
+    def query(self, name: str, params: dict | None = None) -> list[dict]:
+        """Run a named query from the query library (``queries/NAME.cypher``) and return its rows."""
+        from litgraph.query import run_query
+
+        return run_query(self, name, params or {})
+
+    def transaction(self) -> contextlib.AbstractContextManager:
+        """A context manager inside which the writes of one call commit together."""
+        return contextlib.nullcontext(self)
+
+    @abc.abstractmethod
+    def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
+        """``{pmid: {"hash", "version", "models"}}`` for the given PMIDs that are in the graph."""
+
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> str | None:
+        """A value from the graph's key-value ledger, or None."""
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a value in the graph's key-value ledger."""
+
+    @abc.abstractmethod
+    def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
+        """Run one Cypher statement in this backend's dialect; rows as dicts."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict:
+        """``{"nodes": {label: n}, "edges": {type: n}, "articles": n, "models": [...]}``."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the database."""
+
+    # -------------------------------------------------------- backend primitives
+    @abc.abstractmethod
+    def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
+        """The aggregated edges the given articles have evidence for."""
+
+    @abc.abstractmethod
+    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
+        """(label, id) of the entities the given articles mention."""
+
+    @abc.abstractmethod
+    def _delete_annotations(self, pmids: list[str]) -> None:
+        """Remove the articles' MENTIONS edges and Evidence nodes (the Article nodes stay)."""
+
+    @abc.abstractmethod
+    def _delete_article_nodes(self, pmids: list[str]) -> None:
+        """Remove Article nodes."""
+
+    @abc.abstractmethod
+    def _write_articles(self, rows: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _write_entities(self, label: str, rows: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _write_mentions(self, label: str, rows: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _write_evidence(self, rows: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
+        """Evidence rows (``s``, ``o``, ``pmid``, ``year``, ``score``, ``model``) of edges between the pairs."""
+
+    @abc.abstractmethod
+    def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def _delete_orphans(self, label: str, ids: list[str]) -> None:
+        """Remove entities among ``ids`` that have no MENTIONS and no evidence."""
+
+    # ------------------------------------------------------------------ helpers
+    def _recompute(self, keys: set[EdgeKey]) -> tuple[int, int]:
+        """Rewrite the aggregated edges of ``keys`` from their evidence; remove those with none left."""
+        groups: dict[tuple[str, str, str], list[EdgeKey]] = defaultdict(list)
+        for key in keys:
+            groups[(key.type, key.subject_label, key.object_label)].append(key)
+        updated = removed = 0
+        for (edge, sl, ol), group in sorted(groups.items()):
+            for part in chunks(sorted(group, key=lambda k: (k.subject, k.object))):
+                pairs = [{"s": k.subject, "o": k.object} for k in part]
+                found: dict[tuple[str, str], list[dict]] = defaultdict(list)
+                for row in self._evidence_for(edge, sl, ol, pairs):
+                    found[(row["s"], row["o"])].append(row)
+                rows = [aggregate(k, found[(k.subject, k.object)]) for k in part if found.get((k.subject, k.object))]
+                gone = [p for p in pairs if (p["s"], p["o"]) not in found]
+                if rows:
+                    self._write_edges(edge, sl, ol, rows)
+                if gone:
+                    self._delete_edges(edge, sl, ol, gone)
+                updated += len(rows)
+                removed += len(gone)
+        return updated, removed
+
+    def _remove_orphans(self, entities: set[tuple[str, str]]) -> None:
+        by_label: dict[str, list[str]] = defaultdict(list)
+        for label, curie in entities:
+            by_label[label].append(curie)
+        for label in ENTITY_LABELS:
+            for ids in chunks(sorted(by_label.get(label, []))):
+                self._delete_orphans(label, ids)
+
+    @staticmethod
+    def _stats_payload(nodes: dict[str, int], edges: dict[str, int], models: Iterable[str]) -> dict[str, Any]:
+        return {
+            "nodes": {k: v for k, v in sorted(nodes.items()) if v},
+            "edges": {k: v for k, v in sorted(edges.items()) if v},
+            "articles": nodes.get("Article", 0),
+            "models": sorted(set(models)),
+        }

@@ -1,0 +1,94 @@
+"""The graph schema shared by every backend, and the one place where corpus relation types map to edge types.
+
+Nodes
+    ``Article {pmid}``; one table per entity type ``Chemical``, ``Disease``, ``Gene``, ``Variant``,
+    ``Species``, ``CellLine`` ``{id}`` (CURIE; ``name``, ``synonyms``, ``xrefs``);
+    ``Evidence {id}`` (one per article and aggregated edge: sentence, offsets, score, model);
+    ``Meta {key}`` (the key-value ledger).
+Edges
+    ``(:Article)-[:MENTIONS]->(entity)`` (``count``, ``texts``, ``score``, ``model``);
+    ``(:Article)-[:HAS_EVIDENCE]->(:Evidence)``, ``(:Evidence)-[:SUBJECT]->(entity)``,
+    ``(:Evidence)-[:OBJECT]->(entity)``;
+    aggregated entity–entity edges of the types in ``EDGE_TYPES`` (``evidence_count``, ``pmids``,
+    ``first_year``, ``last_year``, ``score``, ``model``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litgraph.errors import InputError
+from litgraph.records import ENTITY_TYPES
+
+#: Node labels of entities, in the order used to orient undirected relations (subject first).
+ENTITY_LABELS = ("Chemical", "Gene", "Variant", "Species", "CellLine", "Disease")
+assert set(ENTITY_LABELS) == set(ENTITY_TYPES)
+
+#: Aggregated entity–entity edge types with what they say, subject first.
+EDGE_TYPES = {
+    "INDUCES": "the chemical causes or worsens the disease (BC5CDR CID; BioRED Positive_Correlation chemical–disease)",
+    "TREATS": "the chemical treats, prevents or lessens the disease (BioRED Negative_Correlation chemical–disease)",
+    "POSITIVELY_CORRELATED_WITH": "more of the subject goes with more of the object (BioRED Positive_Correlation, other pairs)",
+    "NEGATIVELY_CORRELATED_WITH": "more of the subject goes with less of the object (BioRED Negative_Correlation, other pairs)",
+    "ASSOCIATED_WITH": "an association without a stated direction (BioRED Association)",
+    "BINDS": "physical binding (BioRED Bind)",
+    "COTREATED_WITH": "given together (BioRED Cotreatment)",
+    "COMPARED_WITH": "compared with each other (BioRED Comparison)",
+    "INTERACTS_WITH": "a drug–drug interaction (BioRED Drug_Interaction)",
+    "CONVERTS_TO": "the subject is converted into the object (BioRED Conversion)",
+}
+
+#: Relation types whose subject and object keep the order the corpus (or model) gives them.
+_DIRECTED = {"CID", "Conversion"}
+
+_SIMPLE = {
+    "CID": "INDUCES",
+    "Association": "ASSOCIATED_WITH",
+    "Bind": "BINDS",
+    "Cotreatment": "COTREATED_WITH",
+    "Comparison": "COMPARED_WITH",
+    "Drug_Interaction": "INTERACTS_WITH",
+    "Conversion": "CONVERTS_TO",
+}
+
+#: Edge types a rel table may connect: every ordered pair of entity labels.
+ENTITY_PAIRS = tuple((a, b) for a in ENTITY_LABELS for b in ENTITY_LABELS)
+
+
+@dataclass(frozen=True)
+class EdgeKey:
+    """An aggregated edge: its type and its two endpoints (label and CURIE)."""
+
+    type: str
+    subject_label: str
+    subject: str
+    object_label: str
+    object: str
+
+
+def edge_for(relation_type: str, subject: tuple[str, str], object_: tuple[str, str], *, doc_id: str = "") -> EdgeKey:
+    """Map a corpus relation type between two (label, CURIE) endpoints to an aggregated edge.
+
+    BC5CDR ``CID`` (chemical → disease) and BioRED ``Conversion`` keep the given order. BioRED's other
+    types are undirected in the corpus; their endpoints are put in ``ENTITY_LABELS`` order (chemical
+    before gene before disease; equal labels by CURIE) so that the same pair always gives the same edge.
+    A positive correlation of a chemical with a disease is ``INDUCES``, a negative one ``TREATS``.
+    """
+    if relation_type not in _SIMPLE and relation_type not in ("Positive_Correlation", "Negative_Correlation"):
+        raise InputError(
+            f"unknown relation type {relation_type!r}; known: CID, {', '.join(sorted(set(_SIMPLE) - {'CID'}))}, "
+            "Positive_Correlation, Negative_Correlation",
+            record=doc_id or None,
+        )
+    s, o = subject, object_
+    if relation_type not in _DIRECTED:
+        rank = {label: i for i, label in enumerate(ENTITY_LABELS)}
+        if (rank[o[0]], o[1]) < (rank[s[0]], s[1]):
+            s, o = o, s
+    if relation_type in _SIMPLE:
+        edge = _SIMPLE[relation_type]
+    elif s[0] == "Chemical" and o[0] == "Disease":
+        edge = "INDUCES" if relation_type == "Positive_Correlation" else "TREATS"
+    else:
+        edge = "POSITIVELY_CORRELATED_WITH" if relation_type == "Positive_Correlation" else "NEGATIVELY_CORRELATED_WITH"
+    return EdgeKey(edge, s[0], s[1], o[0], o[1])
