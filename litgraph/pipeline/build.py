@@ -1,0 +1,175 @@
+"""``build`` and ``refresh``: plan the units from the sources and the ledger, run them on an engine."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Sequence
+
+from litgraph.errors import InputError
+from litgraph.pipeline.ledger import Ledger, canonical_source, models_key
+from litgraph.pipeline.loader import BatchLoader, InputAnnotations
+from litgraph.pipeline.plan import plan, units_of
+from litgraph.pipeline.report import BuildReport
+from litgraph.settings import Settings
+
+ENGINES = ("local", "ray")
+
+
+class Models:
+    """The annotator of a run (the default or given models, or the input's own annotations), loaded once."""
+
+    def __init__(self, settings: Settings, model_dirs: Sequence[str | Path] | dict | None = None, *,
+                 annotated: bool = False):
+        self.settings, self.annotated = settings, annotated
+        self.model_dirs = _model_dirs(model_dirs)
+
+    @functools.cached_property
+    def annotator(self):
+        if self.annotated:
+            return InputAnnotations()
+        from litgraph.extract import Extractor
+
+        return Extractor.from_settings(self.settings, model_dirs=self.model_dirs)
+
+    @functools.cached_property
+    def versions(self) -> list[str]:
+        return models_key(self.annotator.model_versions)
+
+    @functools.cached_property
+    def normaliser(self):
+        from litgraph.normalise import Normaliser
+
+        return Normaliser.load(self.settings)
+
+    def concept(self, curie: str):
+        """Names and xrefs of a graph node (the store calls this for new entity nodes)."""
+        return self.normaliser.concept(curie)
+
+
+def _model_dirs(given) -> dict | None:
+    """``--model DIR`` values as ``{"ner": dir, "re": dir}``, told apart by the model card or config."""
+    if not given:
+        return None
+    if isinstance(given, dict):
+        return {k: Path(v) for k, v in given.items()}
+    dirs = {}
+    for item in given:
+        path = Path(item)
+        if not path.is_dir():
+            raise InputError("model folder not found; give the folder written by `litgraph train`", path=str(path))
+        kind = _model_kind(path)
+        if kind in dirs:
+            raise InputError(f"two {kind} models given; pass at most one NER and one relation model", path=str(path))
+        dirs[kind] = path
+    return dirs
+
+
+def _model_kind(path: Path) -> str:
+    import json
+
+    config = path / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"no readable config.json ({err}); give a folder written by `litgraph train`", path=str(path))
+    archs = " ".join(data.get("architectures") or [])
+    if "TokenClassification" in archs:
+        return "ner"
+    return "re"
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def _loader(store, report, models: Models, *, batch_size: int, prepared: bool) -> BatchLoader:
+    from litgraph.store import content_hash
+
+    return BatchLoader(store, report, versions=models.versions,
+                       annotator=None if prepared else (lambda: models.annotator),
+                       concept=models.concept, batch_size=batch_size, content_hash=content_hash)
+
+
+def _run(command: str, settings: Settings, models: Models, planner, *, engine: str, ray_address: str | None,
+         workers: int | None, batch_size: int, progress: bool) -> BuildReport:
+    from litgraph.store import open_store
+
+    _check_engine(engine)
+    report = BuildReport(command=command, engine=engine, graph=settings.graph)
+    with open_store(settings) as store:
+        ledger = Ledger(store)
+        report.models = models.versions
+        works = planner(ledger, report)
+        report.units_total = len(works) + report.units_skipped
+        if engine == "ray" and works:
+            from litgraph.pipeline.ray_engine import run_ray
+
+            loader = _loader(store, report, models, batch_size=max(batch_size, 1000), prepared=True)
+            run_ray(works, settings, models, loader, ledger, report, address=ray_address, workers=workers,
+                    progress=progress)
+        elif works:
+            from litgraph.pipeline.local import run_local
+
+            loader = _loader(store, report, models, batch_size=batch_size, prepared=False)
+            run_local(works, settings, loader, ledger, report, progress=progress)
+        return report.finish(store.stats())
+
+
+def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annotated: bool = False,
+          engine: str = "local", ray_address: str | None = None, workers: int | None = None,
+          batch_size: int = 64, progress: bool = True) -> BuildReport:
+    """Fetch, extract, normalise and load ``sources`` into the graph of ``settings``.
+
+    Idempotent and resumable: units finished with the same input and model versions are skipped,
+    an interrupted unit resumes after its last durable batch, and articles whose content hash and
+    model versions are unchanged are not re-extracted. ``annotated`` loads the annotations that
+    come with PubTator/BioC input instead of running models.
+    """
+    if not sources:
+        raise InputError("no source given; e.g. `litgraph build pubmed:\"metformin\"` or a folder of PubMed XML")
+    keys = [canonical_source(s, settings) for s in sources]
+    models = Models(settings, model_dirs, annotated=annotated)
+
+    def planner(ledger: Ledger, report: BuildReport):
+        works = []
+        for key in keys:
+            units = units_of(key, settings, engine)
+            entry = ledger.entry(key, online=all(u[3] for u in units))
+            todo, skipped = plan(entry, units, models.versions, mode="build")
+            works += todo
+            report.units_skipped += skipped
+        report.sources = keys
+        return works
+
+    return _run("build", settings, models, planner, engine=engine, ray_address=ray_address, workers=workers,
+                batch_size=batch_size, progress=progress)
+
+
+def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, annotated: bool = False,
+            engine: str = "local", ray_address: str | None = None, workers: int | None = None,
+            batch_size: int = 64, progress: bool = True) -> BuildReport:
+    """Apply what changed in the sources recorded in the graph's ledger.
+
+    New or changed files of folder sources are applied in order; online sources fetch the records
+    added or revised since their watermark; with ``reextract``, units processed by other model
+    versions are re-read and their articles re-extracted. Cost grows with the changes, not the graph.
+    """
+    models = Models(settings, model_dirs, annotated=annotated)
+
+    def planner(ledger: Ledger, report: BuildReport):
+        works = []
+        report.sources = ledger.sources()
+        if not report.sources:
+            raise InputError(f"the graph {settings.graph} has no recorded sources; run `litgraph build SOURCE` first")
+        for key in report.sources:
+            entry = ledger.get(key)
+            units = units_of(key, settings, engine)
+            todo, skipped = plan(entry, units, models.versions, mode="refresh", reextract=reextract)
+            works += todo
+            report.units_skipped += skipped
+        return works
+
+    return _run("refresh", settings, models, planner, engine=engine, ray_address=ray_address, workers=workers,
+                batch_size=batch_size, progress=progress)

@@ -1,0 +1,165 @@
+"""Batches of records on their way into the graph: skip what is unchanged, extract the rest, load, delete.
+
+A batch holds at most ``batch_size`` documents (bounded memory). Within a batch a later record of a
+PMID wins over an earlier one, and a deletion cancels an earlier document of the same PMID, so the
+batch can apply its deletions and upserts in any order and end in the state the records describe.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable, Protocol
+
+from litgraph.pipeline.ledger import models_key
+from litgraph.pipeline.report import BuildReport, Failure
+from litgraph.records import Deletion, Document
+
+log = logging.getLogger(__name__)
+
+
+class Annotator(Protocol):
+    """What the pipeline needs from an extractor: its model versions and ``annotate``."""
+
+    model_versions: object
+
+    def annotate(self, docs: Iterable[Document], batch_size: int = 16) -> Iterable[Document]: ...
+
+
+class InputAnnotations:
+    """Keep the annotations that came with the input (PubTator / BioC files) instead of running models."""
+
+    version = "input-annotations"
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {"ner": self.version, "re": self.version}
+
+    def annotate(self, docs: Iterable[Document], batch_size: int = 16) -> Iterable[Document]:
+        for doc in docs:
+            for item in (*doc.mentions, *doc.relations):
+                item.model = item.model or self.version
+            yield doc
+
+
+def _reason(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+class BatchLoader:
+    """Collects records and writes them to the store a batch at a time.
+
+    ``annotator`` is a zero-argument callable returning the annotator, so models are loaded only
+    when some article actually needs extracting (``None``: documents are already annotated).
+    """
+
+    def __init__(self, store, report: BuildReport, *, versions: list[str], annotator: Callable[[], Annotator] | None,
+                 concept: Callable | None, batch_size: int = 64, extract_batch_size: int = 16,
+                 content_hash: Callable[[Document], str], progress=None):
+        self.store, self.report = store, report
+        self.versions = models_key(versions)
+        self.annotator, self.concept = annotator, concept
+        self.batch_size, self.extract_batch_size = batch_size, extract_batch_size
+        self.content_hash = content_hash
+        self.progress = progress
+        self.source = ""
+        self.docs: dict[str, Document] = {}
+        self.deletes: set[str] = set()
+        self.forced: set[str] = set()
+        self.pending = 0  # records added since the last flush
+        self.recheck_empty = False  # the unit was processed by other models: re-extract articles they found nothing in
+        self.new_failures: list[Failure] = []
+
+    def add(self, record: Document | Deletion, *, force: bool = False) -> None:
+        """Queue a record; ``force`` re-loads it even when the graph says it is current."""
+        self.pending += 1
+        if force:
+            self.forced.add(record.pmid)
+        if isinstance(record, Deletion):
+            self.report.deletions_seen += 1
+            self.docs.pop(record.pmid, None)
+            self.deletes.add(record.pmid)
+        else:
+            self.deletes.discard(record.pmid)
+            self.docs[record.pmid] = record
+
+    @property
+    def full(self) -> bool:
+        return self.pending >= self.batch_size
+
+    def fail(self, pmid: str | None, stage: str, reason: str, source: str | None = None) -> None:
+        failure = Failure(pmid=pmid, source=source or self.source, stage=stage, reason=reason)
+        self.report.failures.append(failure)
+        self.new_failures.append(failure)
+        log.warning("PMID %s failed at %s: %s", pmid, stage, reason)
+
+    def take_failures(self) -> list[Failure]:
+        taken, self.new_failures = self.new_failures, []
+        return taken
+
+    def flush(self) -> None:
+        """Apply the batch; returns when it is durably in the store."""
+        docs, deletes, forced = list(self.docs.values()), sorted(self.deletes), self.forced
+        self.docs, self.deletes, self.forced, self.pending = {}, set(), set(), 0
+        if deletes:
+            self.report.articles_deleted += self.store.delete_articles(deletes)
+        if docs:
+            changed = self._changed(docs, forced)
+            self.report.articles_unchanged += len(docs) - len(changed)
+            if changed:
+                annotated = self._annotate(changed)
+                self._load(annotated)
+        if self.progress is not None:
+            self.progress.update(len(docs) + len(deletes))
+
+    def _changed(self, docs: list[Document], forced: set[str]) -> list[Document]:
+        """Documents that are new, revised, forced, or were processed by other model versions.
+
+        The store records the versions that produced an article's mentions and relations, so an
+        article where the models found nothing has none: it counts as current unless the unit was
+        processed by other models (``recheck_empty``).
+        """
+        state = self.store.article_state([d.pmid for d in docs])
+        versions = set(self.versions)
+        changed = []
+        for doc in docs:
+            known = state.get(doc.pmid)
+            models = set(models_key(known.get("models"))) if known else set()
+            current = (
+                known is not None
+                and doc.pmid not in forced
+                and known.get("hash") == self.content_hash(doc)
+                and models <= versions
+                and (models or not self.recheck_empty)
+            )
+            if not current:
+                changed.append(doc)
+        return changed
+
+    def _annotate(self, docs: list[Document]) -> list[Document]:
+        if self.annotator is None:
+            return docs
+        annotator = self.annotator()
+        try:
+            return list(annotator.annotate(docs, batch_size=self.extract_batch_size))
+        except Exception as err:  # isolate the record(s) that break the batch
+            log.info("extraction failed on a batch (%s); retrying one document at a time", _reason(err))
+        done = []
+        for doc in docs:
+            try:
+                done.extend(annotator.annotate([doc], batch_size=1))
+            except Exception as err:
+                self.fail(doc.pmid, "extract", _reason(err))
+        return done
+
+    def _load(self, docs: list[Document]) -> None:
+        try:
+            self.store.upsert_documents(docs, concept=self.concept)
+            self.report.articles_loaded += len(docs)
+            return
+        except Exception as err:
+            if len(docs) == 1:
+                self.fail(docs[0].pmid, "load", _reason(err))
+                return
+            log.info("loading a batch failed (%s); retrying one document at a time", _reason(err))
+        for doc in docs:
+            self._load([doc])
