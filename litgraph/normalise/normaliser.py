@@ -1,0 +1,311 @@
+"""The normaliser: mention text + entity type -> concept ids, and user names or CURIEs -> concepts.
+
+Matching is a small pipeline; each step runs only when the ones before it found nothing:
+
+1. ``exact``: the folded name (case, punctuation, hyphens, Greek letters, plurals, British
+   spellings; see ``strings.key``), gene symbols also as written; multi-concept train names.
+2. ``abbreviation``: a short form defined in the document ("NSAIDs" after "non-steroidal
+   anti-inflammatory drugs (NSAIDs)") is looked up by its long form first.
+3. ``bag``: word order and function words ignored ("cancer of the breast").
+4. ``parentheses``: parenthesised text dropped ("glucose-6-phosphate dehydrogenase (G6PD) deficiency").
+5. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
+6. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
+
+Every answer has a score in [0, 1]; below ``threshold`` the answer is ``[]`` (the corpora's ``-1``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from litgraph.errors import InputError
+from litgraph.normalise import strings
+from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, build_index
+from litgraph.records import Concept, Document
+from litgraph.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STEPS = ("exact", "abbreviation", "bag", "parentheses", "composite", "fuzzy")
+TRAIN_SPLITS = ("bc5cdr:train", "ncbi-disease:train", "biored:train")
+CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s:][^\s]*$")
+_CONJUNCTION = re.compile(r"\s*,\s*(?:and/or|and|or)\s+|\s*,\s*|\s+(?:and/or|and|or|nor)\s+", re.IGNORECASE)
+_PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
+FUZZY_COMMON = 0.05  # trigrams in more than this share of names are not scanned (they still count in norms)
+
+
+def index_path(settings: Settings) -> Path:
+    """Where the cached index lives: ``<models>/normaliser/index.pkl``."""
+    return Path(settings.models) / "normaliser" / FILE_NAME
+
+
+def train_documents(settings: Settings, splits: Sequence[str] = TRAIN_SPLITS, exclude: set[str] = frozenset()):
+    """Documents of the train splits found in the corpora folder (missing ones are skipped with a warning)."""
+    from litgraph.corpora import load_corpus, resolve
+
+    docs, used = [], []
+    for name in splits:
+        if not name.endswith(":train"):
+            raise InputError(f"{name}: only train splits may add synonyms to the index")
+        try:
+            resolve(name, settings, download=False)
+        except InputError as err:
+            log.warning("train names of %s not used: %s", name, err)
+            continue
+        docs.extend(d for d in load_corpus(name, settings) if d.pmid not in exclude)
+        used.append(name)
+    return docs, used
+
+
+class Normaliser:
+    """Maps mentions and user names to concepts with a prebuilt ``Index``."""
+
+    def __init__(self, index: Index, threshold: float = 0.6, steps: Sequence[str] = STEPS) -> None:
+        self.index = index
+        self.threshold = threshold
+        self.steps = frozenset(steps)
+        self._position: dict[str, int] | None = None
+        self._by_xref: dict[str, list[int]] | None = None
+        self._cache: dict[tuple[str, str, tuple], tuple[list[str], float, list[str]]] = {}
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, rebuild: bool = False) -> "Normaliser":
+        """The normaliser of ``settings.models``; the index is built first (progress bar) when missing."""
+        settings = settings or Settings.from_env()
+        path = index_path(settings)
+        if rebuild or not path.exists():
+            docs, used = train_documents(settings)
+            return cls(build_index(path, train_docs=docs, train_splits=used))
+        return cls(Index.load(path))
+
+    # --- mentions --------------------------------------------------------------------------------
+
+    def normalise(self, doc: Document) -> Document:
+        """Fill ``ids``, ``id_score`` (and ``composite`` when split) of the Chemical, Disease and Gene mentions."""
+        abbreviations = self._abbreviations(doc.text) if "abbreviation" in self.steps else {}
+        for mention in doc.mentions:
+            if mention.type in TYPE_BIT:
+                ids, score, parts = self._match(mention.text, mention.type, abbreviations)
+                mention.ids, mention.id_score = ids, score
+                if parts:
+                    mention.composite = parts
+        return doc
+
+    def normalise_mention(self, text: str, entity_type: str, context: str | None = None) -> tuple[list[str], float]:
+        """Ids (CURIEs, empty when nothing is good enough) and score for one mention; ``context`` gives abbreviations."""
+        if entity_type not in TYPE_BIT:
+            raise InputError(f"entity type {entity_type!r} is not normalised; use one of {', '.join(TYPES)}")
+        abbreviations = self._abbreviations(context) if context and "abbreviation" in self.steps else {}
+        ids, score, _ = self._match(text, entity_type, abbreviations)
+        return ids, score
+
+    @staticmethod
+    def _abbreviations(text: str) -> dict[str, str]:
+        from litgraph.text import abbreviations
+
+        found: dict[str, str] = {}
+        for abbreviation in abbreviations(text):
+            found.setdefault(abbreviation.short, abbreviation.long)
+        return found
+
+    def _match(self, text: str, etype: str, abbreviations: dict[str, str]) -> tuple[list[str], float, list[str]]:
+        text = text.strip()
+        cache_key = (text, etype, tuple(sorted(abbreviations.items())) if text in abbreviations or any(
+            s in text for s in abbreviations) else ())
+        hit = self._cache.get(cache_key)
+        if hit is None:
+            hit = self._match_uncached(text, etype, abbreviations)
+            if len(self._cache) > 500_000:
+                self._cache.clear()
+            self._cache[cache_key] = hit
+        return list(hit[0]), hit[1], list(hit[2])
+
+    def _match_uncached(self, text: str, etype: str, abbreviations: dict[str, str]) -> tuple[list[str], float, list[str]]:
+        if "abbreviation" in self.steps and abbreviations:
+            expanded = self._expand(text, abbreviations)
+            if expanded != text:
+                found = self._lookup(expanded, etype)
+                if found:
+                    return found[0], found[1] * 0.98, []
+        found = self._lookup(text, etype)
+        if found:
+            return found[0], found[1], []
+        if "parentheses" in self.steps and _PARENS.search(text):
+            stripped = _PARENS.sub("", text).strip()
+            found = self._lookup(stripped, etype) if stripped else None
+            if found:
+                return found[0], found[1] * 0.95, []
+        if "composite" in self.steps:
+            split = self._composite(text, etype)
+            if split:
+                return split
+        if "fuzzy" in self.steps:
+            best = self._fuzzy(strings.key(text), etype, 1)
+            if best and best[0][1] >= self.threshold:
+                return [self.index.ids[best[0][0]]], float(best[0][1]), []
+            return [], float(best[0][1]) if best else 0.0, []
+        return [], 0.0, []
+
+    @staticmethod
+    def _expand(text: str, abbreviations: dict[str, str]) -> str:
+        if text in abbreviations:
+            return abbreviations[text]
+        for short, long in abbreviations.items():
+            if len(short) > 1 and short in text:
+                text = re.sub(rf"(?<!\w){re.escape(short)}(?!\w)", long, text)
+        return text
+
+    def _lookup(self, text: str, etype: str) -> tuple[list[str], float] | None:
+        """Steps ``exact`` and ``bag`` for one string: (ids, score) or None."""
+        index, bit = self.index, TYPE_BIT[etype]
+        folded = strings.key(text)
+        if not folded:
+            return None
+        multi = index.multi.get(f"{etype}{SEP}{folded}")
+        if multi:
+            return list(multi), 1.0
+        if etype == "Gene":
+            best = self._first(index.cased.get(text), bit)
+            if best is not None:
+                return [index.ids[best]], 1.0
+        best = self._first(index.exact.get(folded), bit)
+        if best is not None:
+            return [index.ids[best]], 1.0
+        if "bag" in self.steps:
+            best = self._first(index.bags.get(strings.bag(folded)), bit)
+            if best is not None:
+                return [index.ids[best]], 0.95
+        return None
+
+    def _first(self, candidates: tuple[int, ...] | None, bit: int) -> int | None:
+        if candidates:
+            types = self.index.types
+            for c in candidates:
+                if types[c] & bit:
+                    return c
+        return None
+
+    def _composite(self, text: str, etype: str) -> tuple[list[str], float, list[str]] | None:
+        """Split coordinated mentions; every part must resolve. Shared head after (A) or before (B) the list."""
+        conjuncts = [c for c in _CONJUNCTION.split(text) if c.strip()]
+        if len(conjuncts) < 2:
+            return None
+        last, first = conjuncts[-1].split(), conjuncts[0].split()
+        candidates = []
+        for cut in range(1, len(last)):  # A: "breast and ovarian cancer" -> head "cancer"
+            head = " ".join(last[cut:])
+            candidates.append([f"{c.strip()} {head}" for c in conjuncts[:-1]] + [conjuncts[-1]])
+        for cut in range(len(first) - 1, 0, -1):  # B: "deficiency of C6 and C7" -> head "deficiency of"
+            head = " ".join(first[:cut])
+            candidates.append([conjuncts[0]] + [f"{head} {c.strip()}" for c in conjuncts[1:]])
+        candidates.append([c.strip() for c in conjuncts])
+        for parts in candidates:
+            ids: list[str] = []
+            score = 1.0
+            for part in parts:
+                found = self._lookup(part, etype)
+                if not found:
+                    break
+                ids.extend(i for i in found[0] if i not in ids)
+                score = min(score, found[1])
+            else:
+                return ids, score * 0.9, parts
+        return None
+
+    def _fuzzy(self, folded: str, etype: str, limit: int) -> list[tuple[int, float]]:
+        """Best concepts of ``etype`` by trigram cosine: [(concept number, score)]."""
+        if not folded:
+            return []
+        table = self.index.fuzzy[etype]
+        vocab, idf, indptr, postings = table["grams"], table["idf"], table["indptr"], table["postings"]
+        grams = [vocab[g] for g in strings.grams(folded) if g in vocab]
+        if not grams:
+            return []
+        n_names = len(table["names"])
+        weights = idf[grams] ** 2
+        query_norm = float(np.sqrt(weights.sum() + (len(strings.grams(folded)) - len(grams)) * float(idf.max()) ** 2))
+        cap = max(1000, int(FUZZY_COMMON * n_names))
+        lists, list_weights = [], []
+        for g, w in zip(grams, weights):
+            start, end = indptr[g], indptr[g + 1]
+            if end - start <= cap:
+                lists.append(postings[start:end])
+                list_weights.append(np.full(end - start, w, dtype=np.float32))
+        if not lists:
+            return []
+        rows = np.concatenate(lists)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        dots = np.bincount(inverse, weights=np.concatenate(list_weights))
+        scores = dots / (table["norms"][unique] * query_norm)
+        top = np.argsort(-scores)[: limit * 3]
+        result, seen = [], set()
+        for t in top:
+            concept = int(table["concepts"][unique[t]])
+            if concept not in seen:
+                seen.add(concept)
+                result.append((concept, float(min(scores[t], 1.0))))
+        return result[:limit]
+
+    # --- concepts and the resolver ------------------------------------------------------------
+
+    def concept(self, curie: str) -> Concept | None:
+        """The concept with this id: name, synonyms, xrefs, tree numbers; None when unknown."""
+        number = self._positions().get(curie)
+        return None if number is None else self._concept(number)
+
+    def _positions(self) -> dict[str, int]:
+        if self._position is None:
+            self._position = {curie: i for i, curie in enumerate(self.index.ids)}
+        return self._position
+
+    def _concept(self, number: int) -> Concept:
+        index = self.index
+        bits = int(index.types[number])
+        etype = next((t for t in TYPES if bits & TYPE_BIT[t]), "")
+
+        def split(value: str) -> list[str]:
+            return value.split(SEP) if value else []
+
+        return Concept(index.ids[number], etype, index.names[number], split(index.synonyms[number]),
+                       split(index.xrefs[number]), split(index.trees[number]))
+
+    def resolve(self, query: str, types: Sequence[str] | None = None, limit: int = 5) -> list[Concept]:
+        """Concepts for a user's name or CURIE, best first. Unknown CURIEs come back as given, with no type."""
+        query = query.strip()
+        wanted = [t for t in (types or TYPES) if t in TYPE_BIT]
+        mask = sum(TYPE_BIT[t] for t in wanted)
+        if CURIE.match(query):
+            number = self._positions().get(query)
+            if number is not None:
+                return [self._concept(number)]
+            numbers = [n for n in self._xref_positions().get(query, []) if int(self.index.types[n]) & mask]
+            if numbers:
+                return [self._concept(n) for n in numbers[:limit]]
+            return [Concept(query, "", query)]
+        ranked: list[int] = []
+        folded = strings.key(query)
+        for table, lookup in ((self.index.cased, query), (self.index.exact, folded),
+                              (self.index.bags, strings.bag(folded))):
+            for c in table.get(lookup, ()):
+                if int(self.index.types[c]) & mask and c not in ranked:
+                    ranked.append(c)
+        if len(ranked) < limit:
+            fuzzy = sorted((hit for t in wanted for hit in self._fuzzy(folded, t, limit)), key=lambda h: -h[1])
+            ranked += [c for c, score in fuzzy if score >= self.threshold and c not in ranked]
+        return [self._concept(c) for c in ranked[:limit]]
+
+    def _xref_positions(self) -> dict[str, list[int]]:
+        if self._by_xref is None:
+            by_xref: dict[str, list[int]] = {}
+            for number, xrefs in enumerate(self.index.xrefs):
+                for xref in xrefs.split(SEP) if xrefs else ():
+                    by_xref.setdefault(xref, []).append(number)
+            self._by_xref = by_xref
+        return self._by_xref

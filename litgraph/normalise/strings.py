@@ -1,0 +1,72 @@
+"""Name keys: the string forms under which names are indexed and looked up.
+
+``key`` folds case, punctuation, hyphens, Greek letters, British spellings, letter/digit
+boundaries and plurals, so that "Non-steroidal anti-inflammatory drugs", "nonsteroidal
+antiinflammatory drug" and "NON STEROIDAL ANTI INFLAMMATORY DRUGS" meet. ``bag`` also ignores
+word order and a few function words ("cancer of the breast" = "breast cancer" = "Cancer, Breast").
+``grams`` gives the character trigrams that the fuzzy step compares.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
+    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "µ": "mu", "ν": "nu", "ξ": "xi",
+    "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon",
+    "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}
+_GREEK_RE = re.compile("|".join(GREEK))
+
+# British -> American spellings, applied to whole lower-cased text (longest first).
+SPELLING = (
+    ("oesophag", "esophag"), ("oestr", "estr"), ("oedem", "edem"), ("diarrhoea", "diarrhea"),
+    ("haemorrh", "hemorrh"), ("anaesth", "anesth"), ("leukaem", "leukem"), ("ischaem", "ischem"),
+    ("aemia", "emia"), ("haem", "hem"), ("paed", "ped"), ("foet", "fet"), ("tumour", "tumor"),
+    ("colour", "color"), ("behaviour", "behavior"), ("sulph", "sulf"), ("isation", "ization"),
+    ("coeliac", "celiac"), ("caesar", "cesar"), ("orthopaed", "orthoped"),
+    ("aetiolog", "etiolog"), ("gynaec", "gynec"), ("dyslipidaem", "dyslipidem"),
+)
+_SPELLING_RE = re.compile("|".join(re.escape(a) for a, _ in SPELLING))
+_SPELLING = dict(SPELLING)
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_KEEP_S = ("ss", "us", "is", "os", "ys", "as")
+STOPWORDS = frozenset({"of", "the", "in", "on", "to", "by", "for", "a", "an", "nos"})
+
+
+def _singular(token: str) -> str:
+    if len(token) <= 3 or token.isdigit():
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith("s") and not token.endswith(_KEEP_S):
+        return token[:-1]
+    return token
+
+
+@lru_cache(maxsize=200_000)
+def key(text: str) -> str:
+    """The folded form of a name; empty when nothing word-like is left."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _GREEK_RE.sub(lambda m: f" {GREEK[m.group()]} ", text).lower()
+    text = _SPELLING_RE.sub(lambda m: _SPELLING[m.group()], text + " ")
+    text = _NON_WORD.sub(" ", text)
+    text = _LETTER_DIGIT.sub(" ", text)
+    return " ".join(_singular(t) for t in text.split())
+
+
+def bag(folded: str) -> str:
+    """Order-free form of a folded name: sorted words without function words."""
+    words = [w for w in folded.split() if w not in STOPWORDS]
+    return " ".join(sorted(words))
+
+
+def grams(folded: str) -> list[str]:
+    """Distinct character trigrams of a folded name, padded with a space at each end."""
+    padded = f" {folded} "
+    return list({padded[i:i + 3] for i in range(len(padded) - 2)})
