@@ -1,0 +1,1 @@
+"""Fine-tuned Transformer models: NER and relation extraction (train, evaluate, infer)."""

@@ -1,0 +1,222 @@
+"""Named-entity recognition: BIO token classification over subwords, windows for long texts, exact offsets.
+
+Training mixes corpora that annotate different entity types; the loss marginalises over the labels
+a corpus cannot contradict (see ``data.ner_targets``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+from litgraph.extract import store
+from litgraph.extract.corpus import CorpusDocs, load
+from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
+from litgraph.extract.metrics import score_ner
+from litgraph.extract.train import TrainConfig, device, fit, set_threads
+from litgraph.records import Document, Mention
+from litgraph.settings import Settings
+
+
+class NerTagger:
+    """A fine-tuned token classifier with its tokenizer and label map."""
+
+    kind = "ner"
+
+    def __init__(self, model, tokenizer, meta: dict[str, Any]):
+        self.model, self.tokenizer, self.meta = model, tokenizer, meta
+        self.labels: list[str] = meta["labels"]
+        self.types = tuple(sorted({label[2:] for label in self.labels if label != "O"}))
+
+    @property
+    def version(self) -> str:
+        return self.meta.get("version", "ner:untrained")
+
+    @classmethod
+    def from_base(cls, base_model: str, cfg: TrainConfig, types: tuple[str, ...] = NER_TYPES) -> "NerTagger":
+        labels = bio_labels(types)
+        tokenizer = AutoTokenizer.from_pretrained(base_model)
+        model = AutoModelForTokenClassification.from_pretrained(
+            base_model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)}
+        )
+        meta = {"kind": "ner", "labels": labels, "base_model": str(base_model), "max_length": cfg.max_length, "overlap": cfg.overlap}
+        return cls(model, tokenizer, meta)
+
+    @classmethod
+    def load(cls, folder: Path) -> "NerTagger":
+        """Load a model folder written by ``save``; InputError when it is missing or corrupt."""
+        meta = store.read_meta(folder, "ner")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForTokenClassification.from_pretrained(folder)
+        except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
+            raise store.load_error(folder, "ner", err) from err
+        model.to(device()).eval()
+        return cls(model, tokenizer, meta)
+
+    def save(self, out: Path, summary: dict[str, Any]) -> str:
+        """Write the model folder and its card; returns the version."""
+
+        def write(tmp: Path) -> None:
+            self.model.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+
+        self.meta["version"] = store.save_folder(out, write, dict(self.meta), store.model_card("ner", summary))
+        return self.meta["version"]
+
+    def _probabilities(self, encodings, batch_size: int) -> list[torch.Tensor]:
+        tok = self.tokenizer
+
+        def forward(ids, mask):
+            return self.model(input_ids=ids, attention_mask=mask).logits.float().softmax(-1)
+
+        return windowed_forward(
+            forward, [e.input_ids for e in encodings], cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
+            pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"], batch_size=batch_size,
+            device=next(self.model.parameters()).device,
+        )
+
+    def predict(self, docs: list[Document], batch_size: int = 16) -> list[list[Mention]]:
+        """Mentions found in each document's text (offsets into ``doc.text``)."""
+        texts = [d.text for d in docs]
+        encodings = [encode(self.tokenizer, t) for t in texts]
+        was_training = self.model.training
+        self.model.eval()
+        with torch.inference_mode():
+            probs = self._probabilities(encodings, batch_size)
+        self.model.train(was_training)
+        return [self._decode(doc, enc, p) for doc, enc, p in zip(docs, encodings, probs)]
+
+    def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
+        text = doc.text
+        mentions: list[Mention] = []
+        current: list[Any] | None = None  # [start, end, type, scores]
+
+        def close():
+            if current is not None:
+                start, end, etype, scores = current
+                mentions.append(Mention(doc.pmid, start, end, text[start:end], etype, score=sum(scores) / len(scores), model=self.version))
+
+        for first, start, end in word_spans(enc):
+            p, k = probs[first].max(-1)
+            label = self.labels[int(k)]
+            if label == "O":
+                close()
+                current = None
+                continue
+            prefix, etype = label.split("-", 1)
+            if prefix == "I" and current is not None and current[2] == etype:
+                current[1] = end
+                current[3].append(float(p))
+            else:
+                close()
+                current = [start, end, etype, [float(p)]]
+        close()
+        return mentions
+
+
+def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper | None, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+    size = tagger.meta["max_length"] - 2
+    tok = tagger.tokenizer
+    out = []
+    for corpus in corpora:
+        for doc in corpus.documents:
+            text, mentions = doc.text, doc.mentions
+            if swapper is not None:
+                text, mentions = swapper.apply(text, mentions, rng)
+            enc = encode(tok, text)
+            masks = ner_targets(enc, mentions, corpus.annotates, tagger.labels)
+            for w in windows(len(enc), size, tagger.meta["overlap"]):
+                out.append(([tok.cls_token_id] + enc.input_ids[w.start:w.end] + [tok.sep_token_id], [0] + masks[w.start:w.end] + [0]))
+    return out
+
+
+def _batches(examples, batch_size: int, rng: random.Random, n_labels: int) -> list[tuple[torch.Tensor, ...]]:
+    """Length-bucketed, shuffled batches of (input ids, attention mask, allowed-label mask)."""
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    groups = []
+    for g in range(0, len(order), pool):
+        chunk = sorted(order[g:g + pool], key=lambda i: len(examples[i][0]))
+        groups += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
+    rng.shuffle(groups)
+    bits = torch.tensor([1 << i for i in range(n_labels)])
+    out = []
+    for group in groups:
+        width = max(len(examples[i][0]) for i in group)
+        ids = torch.zeros((len(group), width), dtype=torch.long)
+        attn = torch.zeros((len(group), width), dtype=torch.long)
+        masks = torch.zeros((len(group), width), dtype=torch.long)
+        for k, i in enumerate(group):
+            tokens, target = examples[i]
+            ids[k, : len(tokens)] = torch.tensor(tokens)
+            attn[k, : len(tokens)] = 1
+            masks[k, : len(tokens)] = torch.tensor(target)
+        out.append((ids, attn, (masks.unsqueeze(-1) & bits) > 0))
+    return out
+
+
+def partial_label_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Negative log of the probability mass on the allowed labels, averaged over supervised tokens."""
+    valid = allowed.any(-1)
+    if not valid.any():
+        return logits.sum() * 0.0
+    logits = logits.float()
+    full = torch.logsumexp(logits, -1)
+    part = torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), -1)
+    return (full - part)[valid].mean()
+
+
+def evaluate_ner(tagger: NerTagger, corpora: list[CorpusDocs], batch_size: int = 16) -> dict[str, dict]:
+    """Strict NER scores on each corpus (only the types it annotates)."""
+    return {c.name: score_ner(c.documents, tagger.predict(c.documents, batch_size), c.annotates) for c in corpora}
+
+
+def train_ner(
+    train: list[str], dev: list[str], settings: Settings, base_model: str, out: Path, cfg: TrainConfig, progress: bool = True
+) -> dict[str, Any]:
+    """Fine-tune a tagger on the training corpora, keep the best dev epoch, save it; returns the summary."""
+    set_threads()
+    started = time.perf_counter()
+    train_sets = [load(name, settings, cfg.train_limit) for name in train]
+    dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]
+    tagger = NerTagger.from_base(base_model, cfg)
+    swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
+    n_labels = len(tagger.labels)
+
+    def make_batches(rng):
+        return _batches(_examples(tagger, train_sets, swapper, rng), cfg.batch_size, rng, n_labels)
+
+    def loss_fn(batch):
+        ids, attn, allowed = (t.to(tagger.model.device) for t in batch)
+        return partial_label_loss(tagger.model(input_ids=ids, attention_mask=attn).logits, allowed)
+
+    def evaluate():
+        scores = evaluate_ner(tagger, dev_sets, batch_size=cfg.batch_size * 2)
+        return sum(s["micro"]["f1"] for s in scores.values()) / len(scores), scores
+
+    result = fit(tagger.model, make_batches, loss_fn, evaluate, cfg, tagger.model.get_input_embeddings(), progress)
+    summary = {
+        "kind": "ner",
+        "base_model": str(base_model),
+        "labels": tagger.labels,
+        "corpora": [c.card_row("train") for c in train_sets] + [c.card_row("dev") for c in dev_sets],
+        "hyperparameters": cfg.to_dict(),
+        "dev_scores": {name: {"micro": s["micro"], **{f"{t}": v for t, v in s["per_type"].items()}} for name, s in result.dev_scores.items()},
+        "best_epoch": result.best_epoch,
+        "epoch_seconds": result.epoch_seconds,
+        "first_loss": result.losses[0] if result.losses else None,
+        "last_loss": result.losses[-1] if result.losses else None,
+        "machine": store.machine(),
+        "git_commit": store.git_commit(),
+    }
+    summary["train_seconds"] = time.perf_counter() - started
+    summary["version"] = tagger.save(out, summary)
+    summary["out"] = str(out)
+    return summary

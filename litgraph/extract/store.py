@@ -1,0 +1,151 @@
+"""Model folders: atomic saving, a stable version string, the model card, and clear errors on load.
+
+A model folder holds the Hugging Face weights and config, the tokenizer, ``litgraph.json`` (kind,
+label map, window size, thresholds, version) and a model card ``README.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from litgraph.errors import InputError
+
+META = "litgraph.json"
+WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+TRAIN_HINT = {"ner": "litgraph train ner --corpus bc5cdr:train --out {path}", "re": "litgraph train re --corpus bc5cdr:train --out {path}"}
+
+
+def weights_file(folder: Path) -> Path | None:
+    """The weights file of a model folder, if any."""
+    for name in WEIGHTS:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def model_version(kind: str, folder: Path) -> str:
+    """``kind:`` + the first 12 hex digits of a sha256 over the weights (encoder and head) and config."""
+    digest = hashlib.sha256()
+    extra = [folder / "head.safetensors"] if (folder / "head.safetensors").is_file() else []
+    for path in [weights_file(folder), folder / "config.json", *extra]:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return f"{kind}:{digest.hexdigest()[:12]}"
+
+
+def read_meta(folder: Path, kind: str) -> dict[str, Any]:
+    """The ``litgraph.json`` of a model folder of this kind, or an InputError saying what to do."""
+    folder = Path(folder)
+    hint = TRAIN_HINT[kind].format(path=folder)
+    if not folder.is_dir():
+        raise InputError(f"no {kind.upper()} model here; train one with `{hint}` or pass --model DIR", path=str(folder))
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"not a litgraph model folder ({META} missing); retrain with `{hint}`", path=str(folder)) from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"{META} is corrupt ({err}); retrain with `{hint}`", path=str(folder)) from None
+    if meta.get("kind") != kind:
+        raise InputError(f"this is a {meta.get('kind')!r} model, expected {kind!r}; pass the right --model", path=str(folder))
+    if weights_file(folder) is None or not (folder / "config.json").is_file():
+        raise InputError(f"model weights or config.json missing; retrain with `{hint}`", path=str(folder))
+    return meta
+
+
+def load_error(folder: Path, kind: str, err: Exception) -> InputError:
+    """An InputError for a model folder whose files exist but do not load."""
+    hint = TRAIN_HINT[kind].format(path=folder)
+    return InputError(f"the {kind.upper()} model does not load ({type(err).__name__}: {err}); retrain with `{hint}`", path=str(folder))
+
+
+def git_commit() -> str | None:
+    """The git commit of the source tree, when it is a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def machine() -> str:
+    """A one-line description of the training machine."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} GPU, {os.cpu_count()} CPU cores"
+    return f"{os.cpu_count()}-core {platform.machine()} CPU ({platform.processor() or platform.system()}), torch threads {torch.get_num_threads()}"
+
+
+def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
+    """Write a model folder atomically: ``write(tmpdir)`` saves weights and tokenizer, then meta and card.
+
+    Returns the model version. An existing folder is replaced only once the new one is complete.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write(tmp)
+        meta = dict(meta, version=model_version(meta["kind"], tmp))
+        (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (tmp / "README.md").write_text(card.replace("{version}", meta["version"]), encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta["version"]
+
+
+def model_card(kind: str, summary: dict[str, Any]) -> str:
+    """The model card (README.md) of a trained model from its training summary."""
+    task = {"ner": "Named-entity recognition (BIO token classification)", "re": "Document-level relation extraction (typed entity markers, pooled entities, pair classifier)"}[kind]
+    lines = [
+        f"# litgraph {kind.upper()} model `{{version}}`",
+        "",
+        f"{task}, fine-tuned by `litgraph train {kind}`.",
+        "",
+        f"- **Base model**: `{summary['base_model']}`",
+        f"- **Labels**: {', '.join(summary['labels'])}",
+        f"- **Training time**: {summary['train_seconds']:.0f} s ({', '.join(f'{s:.0f}' for s in summary['epoch_seconds'])} s per epoch)",
+        f"- **Machine**: {summary['machine']}",
+        f"- **Git commit**: `{summary.get('git_commit') or 'unknown'}`",
+        f"- **Best epoch**: {summary['best_epoch']} of {len(summary['epoch_seconds'])}",
+        "",
+        "## Data",
+        "",
+        "| corpus | role | documents | sha256 |",
+        "|---|---|---:|---|",
+    ]
+    for c in summary["corpora"]:
+        lines.append(f"| `{c['name']}` | {c['role']} | {c['documents']} | `{c['sha256']}` |")
+    lines += ["", "## Hyperparameters", "", "```json", json.dumps(summary["hyperparameters"], indent=2), "```", "", "## Dev scores", ""]
+    lines += ["| corpus | metric | precision | recall | F1 |", "|---|---|---:|---:|---:|"]
+    for corpus, scores in summary["dev_scores"].items():
+        for metric, s in scores.items():
+            lines.append(f"| `{corpus}` | {metric} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} |")
+    lines += ["", "Scores are strict matches on the dev documents used during training (see `dev_limit`).", ""]
+    return "\n".join(lines)
