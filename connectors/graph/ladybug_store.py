@@ -17,47 +17,22 @@ import ladybug
 
 from litgraph.errors import InputError, LitgraphError
 from litgraph.store.base import GraphStore, chunks
-from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, ENTITY_PAIRS, EdgeKey
+from litgraph.store.schema import (
+    ARTICLE_COLUMNS,
+    EDGE_COLUMNS,
+    EDGE_TYPES,
+    ENTITY_COLUMNS,
+    ENTITY_LABELS,
+    EVIDENCE_COLUMNS,
+    MENTION_COLUMNS,
+    NODE_TABLES,
+    REL_TABLES,
+    EdgeKey,
+)
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "graph.lbdb"
-
-ARTICLE_COLUMNS = (
-    ("pmid", "STRING"), ("title", "STRING"), ("year", "INT64"), ("journal", "STRING"), ("doi", "STRING"),
-    ("version", "INT64"), ("revised", "STRING"), ("retracted", "BOOL"), ("publication_types", "STRING[]"),
-    ("hash", "STRING"), ("models", "STRING[]"),
-)
-ENTITY_COLUMNS = (("id", "STRING"), ("name", "STRING"), ("synonyms", "STRING[]"), ("xrefs", "STRING[]"))
-EVIDENCE_COLUMNS = (
-    ("id", "STRING"), ("pmid", "STRING"), ("edge", "STRING"), ("relation", "STRING"),
-    ("subject_label", "STRING"), ("subject", "STRING"), ("object_label", "STRING"), ("object", "STRING"),
-    ("sentence", "STRING"), ("start_offset", "INT64"), ("end_offset", "INT64"), ("score", "DOUBLE"),
-    ("model", "STRING"), ("novel", "BOOL"), ("year", "INT64"),
-)
-META_COLUMNS = (("key", "STRING"), ("value", "STRING"))
-MENTION_COLUMNS = (("count", "INT64"), ("texts", "STRING[]"), ("score", "DOUBLE"), ("model", "STRING[]"))
-EDGE_COLUMNS = (
-    ("evidence_count", "INT64"), ("pmids", "STRING[]"), ("first_year", "INT64"), ("last_year", "INT64"),
-    ("score", "DOUBLE"), ("model", "STRING[]"),
-)
-
-#: node table -> (columns, primary key)
-NODE_TABLES = {
-    "Article": (ARTICLE_COLUMNS, "pmid"),
-    **{label: (ENTITY_COLUMNS, "id") for label in ENTITY_LABELS},
-    "Evidence": (EVIDENCE_COLUMNS, "id"),
-    "Meta": (META_COLUMNS, "key"),
-}
-#: rel table -> (FROM/TO pairs, columns)
-REL_TABLES = {
-    "MENTIONS": (tuple(("Article", label) for label in ENTITY_LABELS), MENTION_COLUMNS),
-    "HAS_EVIDENCE": ((("Article", "Evidence"),), ()),
-    "SUBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
-    "OBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
-    **{edge: (ENTITY_PAIRS, EDGE_COLUMNS) for edge in EDGE_TYPES},
-}
-
 
 def _casts(columns: Iterable[tuple[str, str]], var: str, row: str = "r", skip: tuple[str, ...] = ()) -> str:
     return ", ".join(f"{var}.{name} = CAST({row}.{name} AS {kind})" for name, kind in columns if name not in skip)
@@ -74,7 +49,7 @@ class LadybugStore(GraphStore):
 
     backend = "ladybug"
 
-    def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0):
+    def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0, settings=None):
         folder = Path(folder).expanduser()
         if folder.exists() and not folder.is_dir():
             raise InputError("the embedded graph must be a folder; give a folder path or a bolt:// URI", path=str(folder))
@@ -83,6 +58,7 @@ class LadybugStore(GraphStore):
         elif not (folder / DB_FILE).exists():
             raise InputError(f"no graph here ({DB_FILE} missing); build one first with `litgraph build`", path=str(folder))
         self.folder = folder
+        self.settings = settings
         self._db = ladybug.Database(str(folder / DB_FILE), read_only=read_only)
         self._conn = ladybug.Connection(self._db, num_threads=threads)
         if not read_only:
@@ -149,6 +125,31 @@ class LadybugStore(GraphStore):
         edges = {t: self.run_cypher(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in REL_TABLES}
         models = self.run_cypher("MATCH (a:Article) UNWIND a.models AS m RETURN DISTINCT m")
         return self._stats_payload(nodes, edges, (r["m"] for r in models))
+
+    def find_entities(self, value: str, labels: Iterable[str], *, by: str = "name") -> list[str]:
+        """CURIEs of entities whose id is ``value`` (``by="id"``) or whose name or a synonym equals it
+        case-insensitively (``by="name"``), most mentioned first."""
+        found: list[tuple[int, str]] = []
+        for label in labels:
+            label = _check(label, ENTITY_LABELS)
+            if by == "id":
+                where, param = "e.id = $v", value
+            else:
+                where, param = "lower(e.name) = $v OR list_contains(list_transform(e.synonyms, s -> lower(s)), $v)", value.lower()
+            for row in self.run_cypher(
+                f"MATCH (e:{label}) WHERE {where} OPTIONAL MATCH (e)<-[m:MENTIONS]-() RETURN e.id AS id, count(m) AS n",
+                {"v": param},
+            ):
+                found.append((-int(row["n"]), row["id"]))
+        if not found and by == "name":  # entities without a concept are named after one of their mention texts
+            for label in labels:
+                for row in self.run_cypher(
+                    f"MATCH (e:{label})<-[m:MENTIONS]-() WHERE list_contains(list_transform(m.texts, s -> lower(s)), $v) "
+                    "RETURN e.id AS id, count(m) AS n",
+                    {"v": value.lower()},
+                ):
+                    found.append((-int(row["n"]), row["id"]))
+        return [curie for _, curie in sorted(found)]
 
     def iter_nodes(self, label: str) -> Iterator[dict]:
         """Every node of a table as a dict of its properties."""

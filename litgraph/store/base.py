@@ -37,6 +37,8 @@ class GraphStore(abc.ABC):
     """
 
     backend: str = ""
+    settings = None  # the Settings the store was opened with (used to load the normaliser for queries)
+    _normaliser = False  # not loaded yet
 
     def __enter__(self) -> "GraphStore":
         return self
@@ -110,10 +112,20 @@ class GraphStore(abc.ABC):
         self._remove_orphans(entities | {(k.subject_label, k.subject) for k in keys} | {(k.object_label, k.object) for k in keys})
 
     def query(self, name: str, params: dict | None = None) -> list[dict]:
-        """Run a named query from the query library (``queries/NAME.cypher``) and return its rows."""
-        from litgraph.query import run_query
+        """Run a named query from the query library (``queries/NAME.cypher``) and return its rows.
 
-        return run_query(self, name, params or {})
+        Entity parameters take names or CURIEs; names are resolved by the normaliser built for the
+        store's settings when there is one, else by the entity names in the graph.
+        """
+        from litgraph.query import load_normaliser, run_query
+
+        if self._normaliser is False:
+            self._normaliser = load_normaliser(self.settings)
+        return run_query(self, name, params or {}, normaliser=self._normaliser)
+
+    @abc.abstractmethod
+    def find_entities(self, value: str, labels: Iterable[str], *, by: str = "name") -> list[str]:
+        """CURIEs of entities with id ``value`` (``by="id"``) or that name or synonym (``by="name"``)."""
 
     def transaction(self) -> contextlib.AbstractContextManager:
         """A context manager inside which the writes of one call commit together."""
@@ -134,6 +146,14 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
         """Run one Cypher statement in this backend's dialect; rows as dicts."""
+
+    @abc.abstractmethod
+    def iter_nodes(self, label: str) -> Iterator[dict]:
+        """Every node of a label as a dict of its properties (``schema.NODE_TABLES`` columns)."""
+
+    @abc.abstractmethod
+    def iter_edges(self, edge: str) -> Iterator[dict]:
+        """Every edge of a type: ``from_label``, ``from``, ``to_label``, ``to`` (node keys) and its properties."""
 
     @abc.abstractmethod
     def stats(self) -> dict:

@@ -55,6 +55,44 @@ _SIMPLE = {
 ENTITY_PAIRS = tuple((a, b) for a in ENTITY_LABELS for b in ENTITY_LABELS)
 
 
+# Columns of every table as (name, type); types are written in LadybugDB's names.
+ARTICLE_COLUMNS = (
+    ("pmid", "STRING"), ("title", "STRING"), ("year", "INT64"), ("journal", "STRING"), ("doi", "STRING"),
+    ("version", "INT64"), ("revised", "STRING"), ("retracted", "BOOL"), ("publication_types", "STRING[]"),
+    ("hash", "STRING"), ("models", "STRING[]"),
+)
+ENTITY_COLUMNS = (("id", "STRING"), ("name", "STRING"), ("synonyms", "STRING[]"), ("xrefs", "STRING[]"))
+EVIDENCE_COLUMNS = (
+    ("id", "STRING"), ("pmid", "STRING"), ("edge", "STRING"), ("relation", "STRING"),
+    ("subject_label", "STRING"), ("subject", "STRING"), ("object_label", "STRING"), ("object", "STRING"),
+    ("sentence", "STRING"), ("start_offset", "INT64"), ("end_offset", "INT64"), ("score", "DOUBLE"),
+    ("model", "STRING"), ("novel", "BOOL"), ("year", "INT64"),
+)
+META_COLUMNS = (("key", "STRING"), ("value", "STRING"))
+MENTION_COLUMNS = (("count", "INT64"), ("texts", "STRING[]"), ("score", "DOUBLE"), ("model", "STRING[]"))
+EDGE_COLUMNS = (
+    ("evidence_count", "INT64"), ("pmids", "STRING[]"), ("first_year", "INT64"), ("last_year", "INT64"),
+    ("score", "DOUBLE"), ("model", "STRING[]"),
+)
+
+#: node table -> (columns, primary key)
+NODE_TABLES = {
+    "Article": (ARTICLE_COLUMNS, "pmid"),
+    **{label: (ENTITY_COLUMNS, "id") for label in ENTITY_LABELS},
+    "Evidence": (EVIDENCE_COLUMNS, "id"),
+    "Meta": (META_COLUMNS, "key"),
+}
+#: rel table -> (FROM/TO pairs, columns)
+REL_TABLES = {
+    "MENTIONS": (tuple(("Article", label) for label in ENTITY_LABELS), MENTION_COLUMNS),
+    "HAS_EVIDENCE": ((("Article", "Evidence"),), ()),
+    "SUBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
+    "OBJECT": (tuple(("Evidence", label) for label in ENTITY_LABELS), ()),
+    **{edge: (ENTITY_PAIRS, EDGE_COLUMNS) for edge in EDGE_TYPES},
+}
+
+
+
 @dataclass(frozen=True)
 class EdgeKey:
     """An aggregated edge: its type and its two endpoints (label and CURIE)."""

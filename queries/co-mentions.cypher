@@ -1,0 +1,10 @@
+// name: co-mentions
+// description: Entities mentioned in the same articles as an entity, ranked by the number of shared articles.
+// param: entity entity  the entity, a name or a CURIE
+// param: limit int = 25  rows to return
+// example: litgraph query co-mentions --param entity=cisplatin
+MATCH (e:Entity {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o:Entity)
+WHERE o.id <> e.id
+RETURN o.id AS id, o.name AS name, [l IN labels(o) WHERE l <> 'Entity'][0] AS type, count(DISTINCT a) AS articles
+ORDER BY articles DESC, id
+LIMIT $limit

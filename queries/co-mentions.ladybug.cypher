@@ -1,0 +1,6 @@
+// label(o) instead of labels(o); entities are matched unlabelled.
+MATCH (e {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o)
+WHERE o.id <> e.id
+RETURN o.id AS id, o.name AS name, label(o) AS type, count(DISTINCT a) AS articles
+ORDER BY articles DESC, id
+LIMIT $limit

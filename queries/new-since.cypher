@@ -1,0 +1,11 @@
+// name: new-since
+// description: Relation edges whose earliest evidence was published in or after a year, newest first, then by evidence count.
+// param: since int  a publication year, e.g. 2020
+// param: limit int = 50  rows to return
+// example: litgraph query new-since --param since=2024
+MATCH (s)-[r:INDUCES|TREATS|POSITIVELY_CORRELATED_WITH|NEGATIVELY_CORRELATED_WITH|ASSOCIATED_WITH|BINDS|COTREATED_WITH|COMPARED_WITH|INTERACTS_WITH|CONVERTS_TO]->(o)
+WHERE r.first_year >= $since
+RETURN s.id AS subject, s.name AS subject_name, type(r) AS edge, o.id AS object, o.name AS object_name,
+       r.first_year AS first_year, r.evidence_count AS evidence_count, r.score AS score, r.pmids AS pmids
+ORDER BY first_year DESC, evidence_count DESC, subject, object
+LIMIT $limit
