@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime, timezone
 
@@ -12,6 +13,8 @@ from litgraph.pipeline.loader import BatchLoader
 from litgraph.pipeline.plan import Work
 from litgraph.pipeline.report import BuildReport, Failure
 from litgraph.records import Deletion
+
+log = logging.getLogger(__name__)
 
 
 def today() -> str:
@@ -44,6 +47,7 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
             if work.online:
                 entry.watermark = watermark
         ledger.save(entry)
+        log.info("%s: %d records in the graph%s", work.unit, count, " (unit done)" if done else "")
 
     if work.resume_at:  # failures of the interrupted run's done part stay in this run's report
         report.failures += [Failure(**f) for f in unit.failures]

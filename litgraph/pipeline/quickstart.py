@@ -14,11 +14,11 @@ from litgraph.settings import Settings
 ONLINE_SOURCE = 'pubmed:"metformin AND lactic acidosis"'
 QUERIES = ("drugs-for-disease", "adverse-effects")
 
-# The drug and the disease asked about: the pair with the most evidence in the graph.
-TOP_PAIR = (
-    "MATCH (c:Chemical)-[r:INDUCES|TREATS]->(d:Disease) "
-    "RETURN c.id AS chemical, c.name AS chemical_name, d.id AS disease, d.name AS disease_name, "
-    "r.evidence_count AS n ORDER BY n DESC, chemical, disease LIMIT 1"
+# What is asked about: the disease with the most TREATS evidence and the chemical with the most
+# INDUCES evidence in the graph (any chemical–disease edge when there is none of that type).
+TOP = (
+    "MATCH (c:Chemical)-[r:{edge}]->(d:Disease) "
+    "RETURN {end}.id AS id, sum(r.evidence_count) AS n ORDER BY n DESC, id LIMIT 1"
 )
 
 
@@ -63,19 +63,24 @@ def quickstart(settings: Settings, *, progress: bool = True, echo: Callable[[str
 
 
 def ask(settings: Settings) -> dict:
-    """The answers to the two drug–disease queries about the best-supported drug–disease pair."""
+    """The answers to ``drugs-for-disease`` and ``adverse-effects`` about the best-supported disease and drug."""
     from litgraph.store import open_store
 
     with open_store(settings) as store:
-        top = store.run_cypher(TOP_PAIR)
-        if not top:
+        disease = _top(store, "TREATS", "d")
+        chemical = _top(store, "INDUCES", "c")
+        if disease is None or chemical is None:
             raise LitgraphError(f"the graph {settings.graph} has no drug–disease edge to ask about")
-        pair = top[0]
-        asked = {
-            "drugs-for-disease": {"disease": pair["disease"]},
-            "adverse-effects": {"chemical": pair["chemical"]},
-        }
+        asked = {"drugs-for-disease": {"disease": disease}, "adverse-effects": {"entity": chemical}}
         return {name: {"params": params, "rows": store.query(name, params)} for name, params in asked.items()}
+
+
+def _top(store, edge: str, end: str) -> str | None:
+    for kind in (edge, "INDUCES|TREATS"):
+        rows = store.run_cypher(TOP.format(edge=kind, end=end))
+        if rows:
+            return rows[0]["id"]
+    return None
 
 
 def format_rows(rows: list[dict], limit: int = 10) -> str:
