@@ -2,8 +2,150 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from pathlib import Path
+
 import click
+
+from litgraph.cli.options import echo_json, graph_option, settings_from
+from litgraph.errors import InputError
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
+    main.add_command(query)
+    main.add_command(stats)
+    main.add_command(export)
+
+
+def _params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item!r} is not KEY=VALUE (e.g. --param disease=\"lactic acidosis\")")
+        params[key.strip()] = value
+    return params
+
+
+def _cell(value) -> str:
+    if isinstance(value, list):
+        return "; ".join("" if v is None else str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _open_existing(settings):
+    from litgraph.store import open_store
+
+    if not settings.graph_is_neo4j and not Path(settings.graph).expanduser().is_dir():
+        raise InputError(f"no graph at {settings.graph}; build one with `litgraph build` or point --graph at one")
+    return open_store(settings)
+
+
+@click.command("query")
+@click.argument("name", required=False)
+@click.option("--param", "-p", "param", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeat for more).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--list", "list_", is_flag=True, help="List the named queries with their parameters.")
+@graph_option
+def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, graph: str | None) -> None:
+    """Run a named query from the query library (queries/NAME.cypher).
+
+    Entity parameters take a name or a CURIE (MESH:D008094, NCBIGene:348); names are resolved by the
+    normaliser when one is built, else matched against the entity names in the graph.
+
+    \b
+    Examples:
+      litgraph query --list
+      litgraph query adverse-effects --param entity=MESH:D008012
+      litgraph query evidence -p a=lidocaine -p b="cardiac asystole" --format json
+    """
+    from litgraph.query import list_queries
+
+    if list_:
+        for q in list_queries():
+            click.echo(f"{q.name}\n  {q.description}")
+            for p in q.params:
+                kind = p.kind + (":" + ",".join(p.types) if p.types else "")
+                default = "" if p.required else f" = {p.default!r}"
+                click.echo(f"  --param {p.name}  ({kind}{default})  {p.description}")
+            if q.example:
+                click.echo(f"  e.g. {q.example}")
+        return
+    if not name:
+        raise InputError("give a query NAME or --list (e.g. litgraph query --list)")
+    settings = settings_from(graph=graph)
+    with _open_existing(settings) as store:
+        rows = store.query(name, _params(param))
+    if fmt == "json":
+        echo_json(rows)
+    elif fmt == "csv":
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    elif not rows:
+        click.echo("(no rows)", err=True)
+    else:
+        import pandas
+
+        frame = pandas.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows])
+        with pandas.option_context("display.max_colwidth", 60, "display.width", 200):
+            click.echo(frame.to_string(index=False))
+
+
+@click.command("stats")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@graph_option
+def stats(fmt: str, graph: str | None) -> None:
+    """Count nodes per label and edges per type, and list the models behind the graph.
+
+    \b
+    Example:
+      litgraph stats --format json
+    """
+    settings = settings_from(graph=graph)
+    with _open_existing(settings) as store:
+        payload = store.stats()
+    if fmt == "json":
+        echo_json(payload)
+        return
+    click.echo(f"articles: {payload['articles']}")
+    for section in ("nodes", "edges"):
+        click.echo(f"{section}:")
+        for key, value in payload[section].items():
+            click.echo(f"  {key}: {value}")
+    click.echo(f"models: {', '.join(payload['models']) or '(none: gold annotations only)'}")
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "csv", "parquet", "neo4j-import"]), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="A .graphml file, or a folder for csv, parquet and neo4j-import.")
+@click.option("--query", "query_name", default=None, metavar="NAME", help="Export only this named query's subgraph.")
+@click.option("--param", "-p", "param", multiple=True, metavar="KEY=VALUE", help="A parameter of --query.")
+@graph_option
+def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], graph: str | None) -> None:
+    """Export the whole graph, or the subgraph a named query returns.
+
+    \b
+    Formats:
+      graphml        one file (networkx, Gephi, Cytoscape); list properties as JSON text
+      csv, parquet   OUT/nodes/<Label>.* and OUT/edges/<TYPE>.* tables
+      neo4j-import   CSVs and import.sh for neo4j-admin database import
+    \b
+    Examples:
+      litgraph export --format graphml --out graph.graphml
+      litgraph export --format parquet --out tables/
+      litgraph export --format graphml --out aspirin.graphml --query co-mentions -p entity=aspirin
+    """
+    from litgraph.export import export as run_export
+
+    if param and not query_name:
+        raise InputError("--param needs --query NAME")
+    settings = settings_from(graph=graph)
+    with _open_existing(settings) as store:
+        path = run_export(store, fmt, out, query_name, _params(param))
+    click.echo(json.dumps({"format": fmt, "out": str(path)}))

@@ -1,0 +1,313 @@
+"""The graph store on Neo4j 5 through the official driver. All of litgraph's Neo4j Cypher is in this module.
+
+Unique constraints come first (``IF NOT EXISTS``); every entity node also carries the label ``Entity``
+(indexed on ``id``) so that the query library can look an entity up without knowing its type. Writes
+are ``UNWIND $rows`` batches with parameters only: labels and relationship types, which Cypher cannot
+take as parameters, come from the fixed schema (``litgraph.store.schema``), never from input. One
+``upsert_documents`` or ``delete_articles`` call runs in one transaction and is retried on transient
+errors. Credentials come from ``Settings`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from litgraph.errors import InputError, LitgraphError
+from litgraph.store.base import GraphStore, chunks
+from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+_LABEL_OF = "[l IN labels({v}) WHERE l <> 'Entity'][0]"
+
+
+def _check(name: str, allowed: Iterable[str]) -> str:
+    if name not in allowed:
+        raise LitgraphError(f"unknown label or type {name!r}")
+    return name
+
+
+def _props(row: dict, skip: tuple[str, ...]) -> dict:
+    """Split a row into its key fields and a ``props`` map (None values remove the property)."""
+    return {k: v for k, v in row.items() if k not in skip}
+
+
+class Neo4jStore(GraphStore):
+    """A ``GraphStore`` on a Neo4j 5 server."""
+
+    backend = "neo4j"
+
+    def __init__(self, uri: str, username: str = "neo4j", password: str | None = None, database: str | None = None,
+                 *, settings=None):
+        import neo4j
+
+        if password is None:
+            raise InputError(f"NEO4J_PASSWORD is not set; set it to the password of {uri}")
+        self.settings = settings
+        self.database = database
+        self._driver = neo4j.GraphDatabase.driver(uri, auth=(username, password))
+        try:
+            self._driver.verify_connectivity()
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, OSError) as err:
+            self._driver.close()
+            raise LitgraphError(f"cannot reach Neo4j at {uri} ({type(err).__name__}); is the server up "
+                                "(docker compose up -d) and are NEO4J_USERNAME / NEO4J_PASSWORD right?") from err
+        self._tx = None
+        self._create_schema()
+
+    # --------------------------------------------------------------- plumbing
+    def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
+        """Run one statement (inside the open transaction if there is one); rows as dicts."""
+        if self._tx is not None:
+            return self._tx.run(text, params or {}).data()
+        records, _, _ = self._driver.execute_query(text, params or {}, database_=self.database)
+        return [r.data() for r in records]
+
+    def _create_schema(self) -> None:
+        for label, (_, key) in NODE_TABLES.items():
+            self.run_cypher(
+                f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+            )
+        self.run_cypher("CREATE INDEX entity_id IF NOT EXISTS FOR (n:Entity) ON (n.id)")
+        self.run_cypher("CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)")
+
+    def close(self) -> None:
+        self._driver.close()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One explicit transaction for the writes inside; rolled back on error."""
+        if self._tx is not None:
+            yield self
+            return
+        with self._driver.session(database=self.database) as session:
+            self._tx = session.begin_transaction()
+            try:
+                yield self
+                self._tx.commit()
+            except BaseException:
+                self._tx.rollback()
+                raise
+            finally:
+                self._tx = None
+
+    def _retrying(self, call):
+        import neo4j
+
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return call()
+            except neo4j.exceptions.TransientError as err:
+                if attempt == RETRIES:
+                    raise LitgraphError(f"Neo4j kept failing with a transient error: {err}") from err
+                log.warning("transient Neo4j error (%s); retrying", err)
+                time.sleep(2 ** attempt)
+
+    def upsert_documents(self, docs, concept=None) -> dict:
+        docs = list(docs)
+        return self._retrying(lambda: GraphStore.upsert_documents(self, docs, concept))
+
+    def delete_articles(self, pmids) -> int:
+        pmids = list(pmids)
+        return self._retrying(lambda: GraphStore.delete_articles(self, pmids))
+
+    # ------------------------------------------------------------ public reads
+    def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
+        state = {}
+        for part in chunks(sorted({str(p) for p in pmids})):
+            for row in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) "
+                "RETURN a.pmid AS pmid, a.hash AS hash, a.version AS version, a.models AS models",
+                {"pmids": part},
+            ):
+                state[row["pmid"]] = {"hash": row["hash"], "version": row["version"], "models": list(row["models"] or [])}
+        return state
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.run_cypher("MATCH (m:Meta {key: $key}) RETURN m.value AS value", {"key": key})
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.run_cypher("MERGE (m:Meta {key: $key}) SET m.value = $value", {"key": key, "value": str(value)})
+
+    def stats(self) -> dict:
+        nodes = {t: self.run_cypher(f"MATCH (n:{t}) RETURN count(n) AS n")[0]["n"] for t in NODE_TABLES if t != "Meta"}
+        edges = {t: self.run_cypher(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in REL_TABLES}
+        models = self.run_cypher("MATCH (a:Article) UNWIND coalesce(a.models, []) AS m RETURN DISTINCT m")
+        return self._stats_payload(nodes, edges, (r["m"] for r in models))
+
+    def find_entities(self, value: str, labels: Iterable[str], *, by: str = "name") -> list[str]:
+        found: list[tuple[int, str]] = []
+        for label in labels:
+            label = _check(label, ENTITY_LABELS)
+            if by == "id":
+                text, param = f"MATCH (e:{label} {{id: $v}}) RETURN e.id AS id, 0 AS n", value
+            else:
+                text = (f"MATCH (e:{label}) WHERE toLower(e.name) = $v OR any(s IN coalesce(e.synonyms, []) WHERE toLower(s) = $v) "
+                        "OPTIONAL MATCH (e)<-[m:MENTIONS]-() RETURN e.id AS id, count(m) AS n")
+                param = value.lower()
+            found += [(-int(r["n"]), r["id"]) for r in self.run_cypher(text, {"v": param})]
+        if not found and by == "name":
+            for label in labels:
+                found += [(-int(r["n"]), r["id"]) for r in self.run_cypher(
+                    f"MATCH (e:{_check(label, ENTITY_LABELS)})<-[m:MENTIONS]-() "
+                    "WHERE any(s IN coalesce(m.texts, []) WHERE toLower(s) = $v) RETURN e.id AS id, count(m) AS n",
+                    {"v": value.lower()},
+                )]
+        return [curie for _, curie in sorted(found)]
+
+    def iter_nodes(self, label: str) -> Iterator[dict]:
+        columns, _ = NODE_TABLES[_check(label, NODE_TABLES)]
+        for row in self.run_cypher(f"MATCH (n:{label}) RETURN properties(n) AS p"):
+            yield {name: row["p"].get(name) for name, _ in columns}
+
+    def iter_edges(self, edge: str) -> Iterator[dict]:
+        _, columns = REL_TABLES[_check(edge, REL_TABLES)]
+        for row in self.run_cypher(
+            f"MATCH (a)-[r:{edge}]->(b) RETURN {_LABEL_OF.format(v='a')} AS from_label, coalesce(a.id, a.pmid) AS from, "
+            f"{_LABEL_OF.format(v='b')} AS to_label, coalesce(b.id, b.pmid) AS to, properties(r) AS p"
+        ):
+            p = row.pop("p")
+            yield {**row, **{name: p.get(name) for name, _ in columns}}
+
+    # ------------------------------------------------------------- bulk load
+    def bulk_load_parquet(self, folder: str | Path, batch: int = 20_000) -> dict:
+        """Load the Parquet layout of ``litgraph export --format parquet`` with UNWIND batches into an empty graph.
+
+        For very large graphs ``litgraph export --format neo4j-import`` and ``neo4j-admin database import``
+        are faster.
+        """
+        import pyarrow.parquet as pq
+
+        folder = Path(folder)
+        if self.run_cypher("MATCH (a:Article) RETURN count(a) AS n")[0]["n"]:
+            raise InputError("bulk load needs an empty graph; use upsert_documents to add to an existing one")
+        loaded: dict[str, int] = {}
+        for table, (columns, _) in NODE_TABLES.items():
+            path = folder / "nodes" / f"{table}.parquet"
+            if not path.exists():
+                continue
+            extra = ":Entity" if table in ENTITY_LABELS else ""
+            for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
+                self._retrying(lambda rows=rows: self.run_cypher(
+                    f"UNWIND $rows AS r CREATE (n:{table}{extra}) SET n = r", {"rows": rows.to_pylist()}))
+                loaded[table] = loaded.get(table, 0) + rows.num_rows
+        for table, (pairs, _) in REL_TABLES.items():
+            path = folder / "edges" / f"{table}.parquet"
+            if not path.exists():
+                continue
+            for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
+                groups = defaultdict(list)
+                for r in rows.to_pylist():
+                    a, b = r.pop("from_label"), r.pop("to_label")
+                    groups[(a, b)].append({"from": r.pop("from"), "to": r.pop("to"), "props": r})
+                for (a, b), part in groups.items():
+                    ka, kb = NODE_TABLES[_check(a, NODE_TABLES)][1], NODE_TABLES[_check(b, NODE_TABLES)][1]
+                    self._retrying(lambda part=part, a=a, b=b, ka=ka, kb=kb: self.run_cypher(
+                        f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.from}}) MATCH (b:{b} {{{kb}: r.to}}) "
+                        f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part}))
+                loaded[table] = loaded.get(table, 0) + rows.num_rows
+        return loaded
+
+    # ------------------------------------------------------ write primitives
+    def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) "
+                "RETURN e.edge AS edge, e.subject_label AS sl, e.subject AS s, e.object_label AS ol, e.object AS o",
+                {"pmids": part},
+            ):
+                yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
+
+    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
+        found = set()
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                f"UNWIND $pmids AS p MATCH (:Article {{pmid: p}})-[:MENTIONS]->(e) RETURN {_LABEL_OF.format(v='e')} AS label, e.id AS id",
+                {"pmids": part},
+            ):
+                found.add((r["label"], r["id"]))
+        return found
+
+    def _delete_annotations(self, pmids: list[str]) -> None:
+        for part in chunks(pmids):
+            self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
+            self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e",
+                            {"pmids": part})
+
+    def _delete_article_nodes(self, pmids: list[str]) -> None:
+        self.run_cypher("UNWIND $pmids AS p MATCH (a:Article {pmid: p}) DETACH DELETE a", {"pmids": pmids})
+
+    def _write_articles(self, rows: list[dict]) -> None:
+        self.run_cypher("UNWIND $rows AS r MERGE (a:Article {pmid: r.pmid}) SET a += r.props",
+                        {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]})
+
+    def _write_entities(self, label: str, rows: list[dict]) -> None:
+        label = _check(label, ENTITY_LABELS)
+        wrap = [{"id": r["id"], "props": _props(r, ("id", "known"))} for r in rows if r["known"]]
+        if wrap:
+            self.run_cypher(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) SET e:Entity, e += r.props", {"rows": wrap})
+        wrap = [{"id": r["id"], "props": _props(r, ("id", "known"))} for r in rows if not r["known"]]
+        if wrap:
+            self.run_cypher(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) ON CREATE SET e:Entity, e += r.props",
+                            {"rows": wrap})
+
+    def _write_mentions(self, label: str, rows: list[dict]) -> None:
+        self.run_cypher(
+            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (e:{_check(label, ENTITY_LABELS)} {{id: r.id}}) "
+            "CREATE (a)-[m:MENTIONS]->(e) SET m += r.props",
+            {"rows": [{"pmid": r["pmid"], "id": r["id"], "props": _props(r, ("pmid", "id"))} for r in rows]},
+        )
+
+    def _write_evidence(self, rows: list[dict]) -> None:
+        self.run_cypher(
+            "UNWIND $rows AS r MATCH (a:Article {pmid: r.pmid}) CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence) SET v = r.props",
+            {"rows": [{"pmid": r["pmid"], "props": r} for r in rows]},
+        )
+        for end, role in (("subject", "SUBJECT"), ("object", "OBJECT")):
+            by_label = defaultdict(list)
+            for r in rows:
+                by_label[r[f"{end}_label"]].append({"id": r["id"], "e": r[end]})
+            for label, part in by_label.items():
+                self.run_cypher(
+                    f"UNWIND $rows AS r MATCH (v:Evidence {{id: r.id}}) MATCH (x:{_check(label, ENTITY_LABELS)} {{id: r.e}}) "
+                    f"CREATE (v)-[:{role}]->(x)",
+                    {"rows": part},
+                )
+
+    def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
+        return self.run_cypher(
+            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})<-[:SUBJECT]-(e:Evidence) "
+            "WHERE e.edge = $edge AND e.object = k.o "
+            "RETURN k.s AS s, k.o AS o, e.pmid AS pmid, e.year AS year, e.score AS score, e.model AS model",
+            {"pairs": pairs, "edge": edge},
+        )
+
+    def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
+        self.run_cypher(
+            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
+            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
+            f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) SET x += r.props",
+            {"rows": [{"s": r["s"], "o": r["o"], "props": _props(r, ("s", "o"))} for r in rows]},
+        )
+
+    def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
+        self.run_cypher(
+            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[x:{_check(edge, EDGE_TYPES)}]->"
+            f"(:{_check(object_label, ENTITY_LABELS)} {{id: k.o}}) DELETE x",
+            {"pairs": pairs},
+        )
+
+    def _delete_orphans(self, label: str, ids: list[str]) -> None:
+        self.run_cypher(
+            f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) "
+            "WHERE NOT EXISTS { (e)<-[:MENTIONS]-() } AND NOT EXISTS { (e)<-[:SUBJECT]-() } "
+            "AND NOT EXISTS { (e)<-[:OBJECT]-() } DETACH DELETE e",
+            {"ids": ids},
+        )
