@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 from typing import Sequence
 
+from litgraph import fetch
 from litgraph.errors import InputError
 from litgraph.pipeline.ledger import Ledger, canonical_source, models_key
 from litgraph.pipeline.loader import BatchLoader, InputAnnotations
@@ -136,10 +137,10 @@ def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annota
         works = []
         for key in keys:
             units = units_of(key, settings, engine)
-            entry = ledger.entry(key, online=all(u[3] for u in units))
+            entry = ledger.entry(key, online=fetch.is_online(key))
             todo, skipped = plan(entry, units, models.versions, mode="build")
             works += todo
-            report.units_skipped += skipped
+            report.skipped(skipped)
         report.sources = keys
         return works
 
@@ -168,7 +169,7 @@ def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, ann
             units = units_of(key, settings, engine)
             todo, skipped = plan(entry, units, models.versions, mode="refresh", reextract=reextract)
             works += todo
-            report.units_skipped += skipped
+            report.skipped(skipped)
         return works
 
     return _run("refresh", settings, models, planner, engine=engine, ray_address=ray_address, workers=workers,

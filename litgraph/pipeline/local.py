@@ -40,7 +40,9 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
     def checkpoint(done: bool) -> None:
         loader.flush()
         unit.cursor, unit.batch = count, loader.batch_size
-        unit.failures += [vars(f) for f in loader.take_failures()]
+        for failure in map(vars, loader.take_failures()):
+            if failure not in unit.failures:  # a resumed unit re-reads (and re-reports) its done part
+                unit.failures.append(failure)
         if done:
             unit.done, unit.records = True, count
             entry.last_run = watermark
@@ -49,8 +51,8 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
         ledger.save(entry)
         log.info("%s: %d records in the graph%s", work.unit, count, " (unit done)" if done else "")
 
-    if work.resume_at:  # failures of the interrupted run's done part stay in this run's report
-        report.failures += [Failure(**f) for f in unit.failures]
+    if work.resume_at:  # extract/load failures of the interrupted run's done part; fetch reports its own again
+        report.failures += [Failure(**f) for f in unit.failures if f["stage"] != "fetch"]
     for record in records:
         count += 1
         if count <= work.resume_at:
@@ -76,7 +78,9 @@ def run_local(works: list[Work], settings, loader: BatchLoader, ledger: Ledger, 
     try:
         for work in works:
             units_bar.set_postfix_str(work.read[-40:], refresh=False)
-            records = fetch.iter_records(work.read, settings, since=work.since, progress=False)
+            loader.source = work.read
+            records = fetch.iter_records(work.read, settings, since=work.since, progress=False,
+                                         on_error=lambda pmid, reason: loader.fail(pmid, "fetch", reason))
             run_unit(work, records, loader, ledger, report, watermark)
             report.units_processed += 1
             units_bar.update(1)

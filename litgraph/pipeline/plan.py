@@ -45,18 +45,17 @@ def units_of(source: str, settings, engine: str) -> list[tuple[str, str, dict[st
             else:
                 out.append((shard, shard, {"shard": shard}, not path.exists()))
         return out
-    files = fetch.source_files(source)
-    if files:
-        return [(str(Path(f).resolve()), str(f), file_fingerprint(f), False) for f in files]
-    return [(source, source, {"source": source}, True)]
+    if fetch.is_online(source):
+        return [(source, source, {"source": source}, True)]
+    return [(str(Path(f).resolve()), str(f), file_fingerprint(f), False) for f in fetch.source_files(source)]
 
 
-def plan(entry: SourceEntry, units, versions: list[str], *, mode: str, reextract: bool = False) -> tuple[list[Work], int]:
-    """The work to run for one source and how many of its units are skipped as up to date.
+def plan(entry: SourceEntry, units, versions: list[str], *, mode: str, reextract: bool = False) -> tuple[list[Work], list[Unit]]:
+    """The work to run for one source, and the units skipped as up to date.
 
     ``mode`` is ``build`` or ``refresh``.
     """
-    work, skipped = [], 0
+    work, skipped = [], []
     for name, read, fingerprint, online in units:
         old = entry.units.get(name)
         same_input = old is not None and old.fingerprint == fingerprint
@@ -71,7 +70,7 @@ def plan(entry: SourceEntry, units, versions: list[str], *, mode: str, reextract
         else:
             needed = not (old and old.done and same_input) or (reextract and not same_models)
         if not needed:
-            skipped += 1
+            skipped.append(old)
             continue
         resumed = same_input and same_models and not old.done
         state = old if resumed else Unit(fingerprint=fingerprint, models=list(versions))

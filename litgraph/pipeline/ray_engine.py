@@ -55,7 +55,10 @@ def shard_to_parquet(shard: str, since, settings, annotator, sink, *, batch_size
                     schema=SCHEMA))
             pending.clear()
 
-        for record in fetch.iter_records(shard, settings, since=since, progress=False):
+        def fetch_failed(pmid, reason) -> None:
+            failures.append({"pmid": pmid, "source": shard, "stage": "fetch", "reason": reason})
+
+        for record in fetch.iter_records(shard, settings, since=since, progress=False, on_error=fetch_failed):
             count += 1
             pending.append(record)
             if len(pending) >= batch_size:

@@ -34,10 +34,16 @@ class BuildReport:
     articles_unchanged: int = 0  # same content hash and model versions: not touched
     articles_deleted: int = 0
     deletions_seen: int = 0
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  # includes those recorded for skipped units
     seconds: float = 0.0
     store: dict = field(default_factory=dict)  # store.stats() after the run
     _started: float = field(default_factory=time.monotonic, repr=False)
+
+    def skipped(self, units) -> None:
+        """Count units that were up to date; the failures recorded for them stay in the report."""
+        self.units_skipped += len(units)
+        for unit in units:
+            self.failures += [Failure(**f) for f in unit.failures]
 
     def finish(self, stats: dict | None = None) -> "BuildReport":
         self.seconds = round(time.monotonic() - self._started, 3)
