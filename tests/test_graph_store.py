@@ -1,0 +1,206 @@
+"""The graph store on a real embedded LadybugDB database built from corpus gold annotations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from litgraph.errors import InputError
+from litgraph.records import Concept, Mention
+from litgraph.store import content_hash, edge_for
+from litgraph.store.schema import EDGE_TYPES
+
+
+def _types(doc):
+    return {i: m.type for m in doc.mentions for i in m.ids}
+
+
+def _cid_pairs(docs):
+    """(chemical, disease) -> PMIDs, straight from BC5CDR CID lines and BioRED chemical–disease positive correlations."""
+    pairs = defaultdict(set)
+    for doc in docs:
+        types = _types(doc)
+        for rel in doc.relations:
+            s, o = rel.subject, rel.object
+            if rel.type == "CID" or (rel.type == "Positive_Correlation" and {types.get(s), types.get(o)} == {"Chemical", "Disease"}):
+                if types.get(s) == "Disease":
+                    s, o = o, s
+                if types.get(s) == "Chemical" and types.get(o) == "Disease":
+                    pairs[(s, o)].add(doc.pmid)
+    return pairs
+
+
+def _edge(store, edge, s, o):
+    rows = store.run_cypher(
+        f"MATCH (a {{id: $s}})-[r:{edge}]->(b {{id: $o}}) RETURN r.evidence_count AS n, r.pmids AS pmids, "
+        "r.first_year AS first_year, r.last_year AS last_year, r.score AS score",
+        {"s": s, "o": o},
+    )
+    return rows[0] if rows else None
+
+
+def _dump(store):
+    from litgraph.export import to_networkx
+
+    graph = to_networkx(store)
+    return sorted((n, sorted(a.items(), key=str)) for n, a in graph.nodes(data=True)), sorted(
+        (u, v, k, sorted(a.items(), key=str)) for u, v, k, a in graph.edges(keys=True, data=True))
+
+
+def test_edge_mapping_keeps_direction_meaningful():
+    assert edge_for("CID", ("Chemical", "MESH:D1"), ("Disease", "MESH:D2")).type == "INDUCES"
+    treats = edge_for("Negative_Correlation", ("Disease", "MESH:D2"), ("Chemical", "MESH:D1"))
+    assert (treats.type, treats.subject, treats.object) == ("TREATS", "MESH:D1", "MESH:D2")
+    assoc = edge_for("Association", ("Gene", "NCBIGene:1"), ("Chemical", "MESH:D1"))
+    assert (assoc.type, assoc.subject_label, assoc.object_label) == ("ASSOCIATED_WITH", "Chemical", "Gene")
+    assert edge_for("Positive_Correlation", ("Gene", "NCBIGene:1"), ("Disease", "MESH:D2")).type == "POSITIVELY_CORRELATED_WITH"
+    conv = edge_for("Conversion", ("Chemical", "MESH:D9"), ("Chemical", "MESH:D1"))
+    assert (conv.subject, conv.object) == ("MESH:D9", "MESH:D1")
+    assert {edge_for(t, ("Chemical", "a:1"), ("Chemical", "a:2")).type for t in ("Bind", "Cotreatment", "Comparison", "Drug_Interaction")} <= set(EDGE_TYPES)
+    with pytest.raises(InputError, match="unknown relation type 'Causes'"):
+        edge_for("Causes", ("Chemical", "a:1"), ("Disease", "a:2"), doc_id="123")
+
+
+def test_graph_matches_gold_input(built_graph, graph_docs):
+    stats = built_graph.stats()
+    assert stats["articles"] == len(graph_docs)
+    curies = defaultdict(set)
+    for doc in graph_docs:
+        for m in doc.mentions:
+            for i in m.ids:
+                curies[m.type].add(i)
+    for label in ("Chemical", "Disease", "Gene"):
+        assert stats["nodes"][label] >= len(curies[label]) > 0
+    mentions = {(d.pmid, i) for d in graph_docs for m in d.mentions for i in m.ids}
+    assert stats["edges"]["MENTIONS"] == len(mentions)
+    pairs = _cid_pairs(graph_docs)
+    assert stats["edges"]["INDUCES"] == len(pairs)
+    for (s, o), pmids in list(pairs.items())[:25]:
+        edge = _edge(built_graph, "INDUCES", s, o)
+        assert edge["n"] == len(pmids) and set(edge["pmids"]) == pmids and edge["score"] == 1.0
+    assert stats["models"] == []  # gold annotations carry no model
+    assert {"TREATS", "ASSOCIATED_WITH", "POSITIVELY_CORRELATED_WITH"} <= set(stats["edges"])
+
+
+def test_loading_twice_changes_nothing(store, docs):
+    first = store.upsert_documents(docs[:40])
+    before = _dump(store)
+    again = store.upsert_documents(docs[:40])
+    assert _dump(store) == before
+    assert first == again
+
+
+def test_delete_updates_aggregates_and_removes_empty_edges(store, docs):
+    store.upsert_documents(docs)
+    pairs = _cid_pairs(docs)
+    (s, o), pmids = next((k, v) for k, v in pairs.items() if len(v) >= 2)
+    gone, kept = sorted(pmids)[0], sorted(pmids)[1:]
+    assert store.delete_articles([gone, "0"]) == 1
+    edge = _edge(store, "INDUCES", s, o)
+    assert edge["n"] == len(kept) and set(edge["pmids"]) == set(kept)
+    assert gone not in store.article_state([gone])
+    assert not store.run_cypher("MATCH (e:Evidence {pmid: $p}) RETURN e.id", {"p": gone})
+    store.delete_articles(kept)
+    assert _edge(store, "INDUCES", s, o) is None
+    assert store.stats()["articles"] == len(docs) - len(pmids)
+    # entities no article mentions any more leave with their node
+    assert not store.run_cypher("MATCH (e:Chemical) WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-() } "
+                                "AND NOT EXISTS { MATCH (e)<-[:SUBJECT]-() } AND NOT EXISTS { MATCH (e)<-[:OBJECT]-() } RETURN e.id")
+
+
+def test_revision_replaces_evidence_and_hash(store, docs):
+    doc = next(d for d in docs if any(r.type == "CID" for r in d.relations))
+    store.upsert_documents([doc])
+    rel = next(r for r in doc.relations if r.type == "CID")
+    assert _edge(store, "INDUCES", rel.subject, rel.object)["n"] == 1
+    old = store.article_state([doc.pmid])[doc.pmid]
+    assert old == {"hash": content_hash(doc), "version": 1, "models": []}
+    doc.version, doc.revised, doc.relations = 2, "2024-05-01", [r for r in doc.relations if r is not rel]
+    for m in doc.mentions:
+        m.model, m.score = "ner-test@1", 0.9
+    store.upsert_documents([doc])
+    assert _edge(store, "INDUCES", rel.subject, rel.object) is None
+    new = store.article_state([doc.pmid])[doc.pmid]
+    assert new["hash"] != old["hash"] and new["version"] == 2 and new["models"] == ["ner-test@1"]
+    assert store.stats()["models"] == ["ner-test@1"]
+
+
+def test_content_hash_ignores_annotations(docs):
+    doc = docs[0]
+    before = content_hash(doc)
+    doc.mentions, doc.relations = [], []
+    assert content_hash(doc) == before
+    doc.retracted = True
+    assert content_hash(doc) != before
+
+
+def test_evidence_years_and_sentences(store, docs):
+    pairs = _cid_pairs(docs)
+    (s, o), pmids = next((k, v) for k, v in pairs.items() if len(v) >= 2)
+    years = {pmid: 2000 + i for i, pmid in enumerate(sorted(pmids))}
+    for doc in docs:
+        doc.year = years.get(doc.pmid, 1990)
+    store.upsert_documents(docs)
+    edge = _edge(store, "INDUCES", s, o)
+    assert (edge["first_year"], edge["last_year"]) == (min(years.values()), max(years.values()))
+    assert edge["pmids"] == sorted(pmids, key=years.get, reverse=True)
+    rows = store.run_cypher("MATCH (e:Evidence) WHERE e.subject = $s AND e.object = $o RETURN e.sentence AS sentence, e.pmid AS pmid",
+                            {"s": s, "o": o})
+    by_pmid = {d.pmid: d for d in docs}
+    for row in rows:
+        assert row["sentence"] and row["sentence"] in by_pmid[row["pmid"]].text
+
+
+def test_concepts_name_entities(store, docs):
+    doc = docs[0]
+    curie = next(i for m in doc.mentions if m.type == "Chemical" for i in m.ids)
+
+    def concept(cid):
+        if cid == curie:
+            return Concept(cid, "Chemical", "Preferred Name", ["syn one"], ["CHEBI:1"])
+        return None
+
+    store.upsert_documents([doc], concept)
+    row = store.run_cypher("MATCH (e:Chemical {id: $i}) RETURN e.name AS name, e.synonyms AS s, e.xrefs AS x", {"i": curie})[0]
+    assert row == {"name": "Preferred Name", "s": ["syn one"], "x": ["CHEBI:1"]}
+    other = next(m for m in doc.mentions if m.ids and m.ids[0] != curie)
+    name = store.run_cypher("MATCH (e {id: $i}) RETURN e.name AS name", {"i": other.ids[0]})[0]["name"]
+    assert name in {m.text for m in doc.mentions if other.ids[0] in m.ids}
+
+
+def test_bad_mention_type_names_the_record(store, docs):
+    doc = docs[0]
+    doc.mentions.append(Mention(doc.pmid, 0, 3, "abc", "Protein", ["X:1"]))
+    with pytest.raises(InputError, match=f"record {doc.pmid}.*Protein"):
+        store.upsert_documents([doc])
+
+
+def test_meta_ledger(store):
+    assert store.get_meta("source:1") is None
+    store.set_meta("source:1", "pubmed26n1334.xml.gz")
+    store.set_meta("source:1", "pubmed26n1335.xml.gz")
+    assert store.get_meta("source:1") == "pubmed26n1335.xml.gz"
+
+
+def test_bulk_load_parquet_round_trip(built_graph, tmp_path):
+    from connectors.graph.ladybug_store import LadybugStore
+    from litgraph.export import export
+
+    export(built_graph, "parquet", tmp_path / "tables")
+    with LadybugStore(tmp_path / "copy") as copy:
+        loaded = copy.bulk_load_parquet(tmp_path / "tables")
+        assert loaded["Article"] == built_graph.stats()["articles"]
+        assert copy.stats() == built_graph.stats()
+        assert _dump(copy) == _dump(built_graph)
+        with pytest.raises(InputError, match="empty graph"):
+            copy.bulk_load_parquet(tmp_path / "tables")
+
+
+def test_open_store_rejects_a_file(settings, tmp_path):
+    from litgraph.store import open_store
+
+    path = tmp_path / "file.txt"
+    path.write_text("x")
+    with pytest.raises(InputError, match="must be a folder"):
+        open_store(settings.with_(graph=str(path)))
