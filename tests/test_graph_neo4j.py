@@ -1,0 +1,50 @@
+"""The Neo4j backend against a real server: runs only when NEO4J_URI is set (e.g. `docker compose up -d`)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.neo4j,
+    pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason="NEO4J_URI is not set; start Neo4j (docker compose up -d) "
+                       "and export NEO4J_URI, NEO4J_PASSWORD to run these"),
+]
+
+
+@pytest.fixture()
+def neo4j_store(data_dir):
+    from litgraph.settings import Settings
+    from litgraph.store import open_store
+
+    store = open_store(Settings.from_env(corpora=str(data_dir), graph=os.environ["NEO4J_URI"]))
+    store.run_cypher("MATCH (n) DETACH DELETE n")
+    yield store
+    store.run_cypher("MATCH (n) DETACH DELETE n")
+    store.close()
+
+
+def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
+    neo4j_store.upsert_documents(graph_docs)
+    assert neo4j_store.stats() == built_graph.stats()
+    for name, params in (("top-entities", {"limit": 10}), ("top-entities", {"type": "Gene", "limit": 5})):
+        assert neo4j_store.query(name, params) == built_graph.query(name, params)
+    entity = built_graph.query("top-entities", {"type": "Chemical", "limit": 1})[0]["id"]
+    for name, params in (("adverse-effects", {"entity": entity}), ("co-mentions", {"entity": entity}),
+                         ("new-since", {"since": 0})):
+        assert neo4j_store.query(name, params) == built_graph.query(name, params)
+    other = built_graph.query("adverse-effects", {"entity": entity})[0]["disease"]
+    assert neo4j_store.query("evidence", {"a": entity, "b": other}) == built_graph.query("evidence", {"a": entity, "b": other})
+    assert neo4j_store.query("path", {"a": entity, "b": other})[0]["hops"] == 1
+
+
+def test_neo4j_idempotent_and_delete(neo4j_store, graph_docs):
+    neo4j_store.upsert_documents(graph_docs[:20])
+    before = neo4j_store.stats()
+    neo4j_store.upsert_documents(graph_docs[:20])
+    assert neo4j_store.stats() == before
+    assert neo4j_store.delete_articles([graph_docs[0].pmid]) == 1
+    assert neo4j_store.stats()["articles"] == before["articles"] - 1
+    neo4j_store.set_meta("k", "v")
+    assert neo4j_store.get_meta("k") == "v"
