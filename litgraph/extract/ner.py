@@ -39,6 +39,7 @@ class NerTagger:
 
     @classmethod
     def from_base(cls, base_model: str, cfg: TrainConfig, types: tuple[str, ...] = NER_TYPES) -> "NerTagger":
+        store.quiet_transformers()
         labels = bio_labels(types)
         tokenizer = AutoTokenizer.from_pretrained(base_model)
         model = AutoModelForTokenClassification.from_pretrained(
@@ -51,6 +52,7 @@ class NerTagger:
     def load(cls, folder: Path) -> "NerTagger":
         """Load a model folder written by ``save``; InputError when it is missing or corrupt."""
         meta = store.read_meta(folder, "ner")
+        store.quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
             model = AutoModelForTokenClassification.from_pretrained(folder)

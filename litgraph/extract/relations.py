@@ -122,10 +122,11 @@ class RelationExtractor:
 
     @classmethod
     def from_base(cls, base_model: str, groups: dict[str, dict], cfg: TrainConfig) -> "RelationExtractor":
+        store.quiet_transformers()
         tokenizer = AutoTokenizer.from_pretrained(base_model)
         tokenizer.add_special_tokens({"additional_special_tokens": markers()})
         encoder = AutoModel.from_pretrained(base_model)
-        encoder.resize_token_embeddings(len(tokenizer))
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
         rel_types = sorted({t for g in groups.values() for t in g["types"]})
         meta = {
             "kind": "re", "base_model": str(base_model), "relation_types": rel_types, "groups": groups,
@@ -137,6 +138,7 @@ class RelationExtractor:
     def load(cls, folder: Path) -> "RelationExtractor":
         """Load a model folder written by ``save``; InputError when it is missing or corrupt."""
         meta = store.read_meta(folder, "re")
+        store.quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
             encoder = AutoModel.from_pretrained(folder)

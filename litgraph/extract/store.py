@@ -23,6 +23,14 @@ WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 TRAIN_HINT = {"ner": "litgraph train ner --corpus bc5cdr:train --out {path}", "re": "litgraph train re --corpus bc5cdr:train --out {path}"}
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' load reports and progress bars (litgraph prints its own)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def weights_file(folder: Path) -> Path | None:
     """The weights file of a model folder, if any."""
     for name in WEIGHTS:

@@ -1,0 +1,107 @@
+"""Inference: NER → normalisation → relations over a stream of documents."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import torch
+
+from litgraph.errors import InputError
+from litgraph.extract.ner import NerTagger
+from litgraph.extract.relations import RelationExtractor
+from litgraph.extract.store import META
+from litgraph.extract.train import set_threads
+from litgraph.records import Document
+from litgraph.settings import Settings
+
+
+def default_model_dirs(settings: Settings) -> dict[str, Path]:
+    """Where the default NER and relation models live."""
+    return {"ner": Path(settings.models) / "ner", "re": Path(settings.models) / "re"}
+
+
+def model_kind(folder: Path) -> str:
+    """``ner`` or ``re``, read from a model folder's ``litgraph.json``."""
+    try:
+        kind = json.loads((Path(folder) / META).read_text(encoding="utf-8")).get("kind")
+    except FileNotFoundError:
+        raise InputError(f"not a litgraph model folder ({META} missing); give a folder written by `litgraph train`", path=str(folder)) from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"{META} is unreadable ({err}); retrain the model with `litgraph train`", path=str(folder)) from None
+    if kind not in ("ner", "re"):
+        raise InputError(f"unknown model kind {kind!r} in {META}", path=str(folder))
+    return kind
+
+
+def resolve_model_dirs(settings: Settings, model_dirs: Sequence[Path | str] | Mapping[str, Path | str] | None) -> dict[str, Path]:
+    """The NER and relation model folders: given ones (a list told apart by their kind, or a dict) over the defaults."""
+    dirs = default_model_dirs(settings)
+    if isinstance(model_dirs, Mapping):
+        dirs.update({k: Path(v) for k, v in model_dirs.items()})
+    elif model_dirs:
+        given: dict[str, Path] = {}
+        for folder in model_dirs:
+            folder = Path(folder)
+            if not folder.is_dir():
+                raise InputError("model folder not found; give a folder written by `litgraph train`", path=str(folder))
+            kind = model_kind(folder)
+            if kind in given:
+                raise InputError(f"two {kind} models given; pass at most one NER and one relation model", path=str(folder))
+            given[kind] = folder
+        dirs.update(given)
+    return dirs
+
+
+class Extractor:
+    """Annotates documents: mentions (NER), their concept ids (normaliser), relations between concepts."""
+
+    def __init__(self, ner: NerTagger, relations: RelationExtractor | None, normaliser):
+        self.ner, self.relations, self.normaliser = ner, relations, normaliser
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        model_dirs: Sequence[Path | str] | Mapping[str, Path | str] | None = None,
+        *,
+        int8: bool = False,
+    ) -> "Extractor":
+        """Load the given (or default) models and the normaliser; ``int8``: dynamic int8 quantisation on CPU."""
+        set_threads()
+        dirs = resolve_model_dirs(settings, model_dirs)
+        ner = NerTagger.load(dirs["ner"])
+        relations = RelationExtractor.load(dirs["re"])
+        if int8 and not torch.cuda.is_available():
+            quantise(ner.model)
+            quantise(relations.model)
+        from litgraph.normalise import Normaliser
+
+        return cls(ner, relations, Normaliser.load(settings))
+
+    @property
+    def model_versions(self) -> list[str]:
+        """Version strings of the models in use (recorded on every mention and relation)."""
+        return [self.ner.version] + ([self.relations.version] if self.relations else [])
+
+    def annotate(self, docs: Iterable[Document], batch_size: int = 16) -> Iterator[Document]:
+        """Yield each document with predicted ``mentions`` (normalised) and ``relations``; streams in batches."""
+        iterator = iter(docs)
+        while batch := list(itertools.islice(iterator, batch_size)):
+            for doc, mentions in zip(batch, self.ner.predict(batch, batch_size)):
+                doc.mentions = mentions
+                doc.relations = []
+                self.normaliser.normalise(doc)
+            if self.relations is not None:
+                for doc, relations in zip(batch, self.relations.predict(batch, batch_size)):
+                    doc.relations = relations
+            yield from batch
+
+
+def quantise(model: torch.nn.Module) -> None:
+    """Dynamic int8 quantisation of the Linear layers, in place (CPU inference only)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
