@@ -153,42 +153,55 @@ def _text(elem) -> str:
     return " ".join("".join(elem.itertext()).split())
 
 
+def _kids(elem) -> dict:
+    """An element's children by tag (the first of each tag): one pass instead of many ``find`` calls."""
+    kids: dict = {}
+    if elem is not None:
+        for child in elem:
+            kids.setdefault(child.tag, child)
+    return kids
+
+
 def article_to_document(elem, source: str | None = None) -> Document:
     """One ``PubmedArticle`` (or ``PubmedBookArticle``) element as a Document."""
-    citation = elem.find("MedlineCitation")
+    top = _kids(elem)
+    citation = top.get("MedlineCitation")
     if citation is None:
-        citation = elem.find("BookDocument")
+        citation = top.get("BookDocument")
     if citation is None:
         raise RecordError(f"<{elem.tag}> has neither MedlineCitation nor BookDocument")
-    pmid_el = citation.find("PMID")
+    cit = _kids(citation)
+    pmid_el = cit.get("PMID")
     pmid = (pmid_el.text or "").strip() if pmid_el is not None else ""
     if not pmid.isdigit():
         raise RecordError(f"missing or non-numeric PMID {pmid!r}")
     version_raw = pmid_el.get("Version", "1")
     if not version_raw.isdigit():
         raise RecordError(f"PMID Version {version_raw!r} is not a number")
-    article = citation.find("Article")
-    if article is None:  # a book chapter
-        article = citation
-    title = _text(article.find("ArticleTitle")) or _text(article.find("Book/BookTitle")) or _text(article.find("VernacularTitle"))
-    abstract, sections = _abstract(article.find("Abstract"))
-    pub_types = [_text(p) for p in article.iterfind("PublicationTypeList/PublicationType")]
+    article = cit.get("Article", citation)  # a book chapter has no Article
+    art = cit if article is citation else _kids(article)
+    book = _kids(art.get("Book"))
+    title = _text(art.get("ArticleTitle")) or _text(book.get("BookTitle")) or _text(art.get("VernacularTitle"))
+    abstract, sections = _abstract(art.get("Abstract"))
+    pub_types = [_plain(p) for p in art.get("PublicationTypeList", ())]
     if elem.tag == "PubmedBookArticle":
         pub_types = pub_types or ["Book"]
-    retracted = "Retracted Publication" in pub_types or citation.find(
-        "CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionIn']") is not None
+    retracted = "Retracted Publication" in pub_types or any(
+        c.get("RefType") == "RetractionIn" for c in cit.get("CommentsCorrectionsList", ()))
+    journal = _kids(art.get("Journal"))
+    pubmed_data = _kids(top.get("PubmedData"))
     return Document(
         pmid=pmid,
         title=title,
         abstract=abstract,
         sections=sections,
-        journal=_journal(article),
-        year=_year(elem, article),
+        journal=_plain(journal.get("Title")) or _plain(journal.get("ISOAbbreviation")) or _publisher(book) or None,
+        year=_year(journal, book, art, pubmed_data),
         publication_types=pub_types,
-        mesh_terms=_mesh(citation),
-        doi=_doi(elem, article),
+        mesh_terms=_mesh(cit.get("MeshHeadingList")),
+        doi=_doi(pubmed_data, article),
         version=int(version_raw),
-        revised=_date(citation.find("DateRevised")),
+        revised=_date(cit.get("DateRevised")),
         retracted=retracted,
         source=source,
     )
@@ -199,7 +212,9 @@ def _abstract(abstract_el) -> tuple[str, list[AbstractSection]]:
     if abstract_el is None:
         return "", []
     parts, sections, pos = [], [], 0
-    for node in abstract_el.iterfind("AbstractText"):
+    for node in abstract_el:
+        if node.tag != "AbstractText":
+            continue
         text = _text(node)
         label = (node.get("Label") or "").strip()
         if not text and not label:
@@ -214,65 +229,79 @@ def _abstract(abstract_el) -> tuple[str, list[AbstractSection]]:
     return " ".join(parts), sections
 
 
-def _journal(article) -> str | None:
-    for path in ("Journal/Title", "Journal/ISOAbbreviation", "Book/Publisher/PublisherName"):
-        value = _text(article.find(path))
-        if value:
-            return value
-    return None
+def _publisher(book: dict) -> str:
+    return _plain(_kids(book.get("Publisher")).get("PublisherName"))
 
 
-def _year(elem, article) -> int | None:
-    for path in ("Journal/JournalIssue/PubDate", "Book/PubDate", "ArticleDate"):
-        date = article.find(path)
-        if date is None:
-            continue
-        text = date.findtext("Year") or date.findtext("MedlineDate") or ""
-        match = _YEAR.search(text)
-        if match:
-            return int(match.group(0))
-    for date in elem.iterfind("PubmedData/History/PubMedPubDate"):
-        if date.get("PubStatus") in ("pubmed", "entrez"):
-            match = _YEAR.search(date.findtext("Year") or "")
+def _first_year(date_el) -> int | None:
+    """The year of a ``PubDate``-like element: ``Year``, else the first year in ``MedlineDate``."""
+    if date_el is None:
+        return None
+    for child in date_el:
+        if child.tag in ("Year", "MedlineDate"):
+            match = _YEAR.search(child.text or "")
             if match:
                 return int(match.group(0))
     return None
 
 
+def _year(journal: dict, book: dict, art: dict, pubmed_data: dict) -> int | None:
+    issue = _kids(journal.get("JournalIssue"))
+    for date in (issue.get("PubDate"), book.get("PubDate"), art.get("ArticleDate")):
+        year = _first_year(date)
+        if year:
+            return year
+    for date in pubmed_data.get("History", ()):
+        if date.get("PubStatus") in ("pubmed", "entrez"):
+            year = _first_year(date)
+            if year:
+                return year
+    return None
+
+
 def _date(date_el) -> str | None:
     """``<Year><Month><Day>`` as an ISO date (month names and missing parts allowed)."""
-    if date_el is None:
-        return None
-    year = (date_el.findtext("Year") or "").strip()
+    parts = {c.tag: (c.text or "").strip() for c in date_el} if date_el is not None else {}
+    year = parts.get("Year", "")
     if not year.isdigit():
         return None
-    month = (date_el.findtext("Month") or "1").strip()
+    month = parts.get("Month") or "1"
     month_no = int(month) if month.isdigit() else _MONTHS.get(month[:3].lower(), 1)
-    day = (date_el.findtext("Day") or "1").strip()
+    day = parts.get("Day") or "1"
     return f"{int(year):04d}-{month_no:02d}-{int(day) if day.isdigit() else 1:02d}"
 
 
-def _mesh(citation) -> list[MeshHeading]:
+def _plain(elem) -> str:
+    """The text of an element that holds no markup (MeSH names, journal titles)."""
+    return (elem.text or "").strip() if elem is not None else ""
+
+
+def _mesh(heading_list) -> list[MeshHeading]:
     headings = []
-    for heading in citation.iterfind("MeshHeadingList/MeshHeading"):
-        descriptor = heading.find("DescriptorName")
+    for heading in heading_list if heading_list is not None else ():
+        descriptor, qualifiers = None, []
+        for child in heading:
+            if child.tag == "DescriptorName":
+                descriptor = child
+            elif child.tag == "QualifierName":
+                qualifiers.append(child)
         if descriptor is None:
             continue
-        qualifiers = heading.findall("QualifierName")
+        ui = descriptor.get("UI")
         headings.append(MeshHeading(
-            id=f"MESH:{descriptor.get('UI')}" if descriptor.get("UI") else "",
-            name=_text(descriptor),
+            id=f"MESH:{ui}" if ui else "",
+            name=_plain(descriptor),
             major=descriptor.get("MajorTopicYN") == "Y" or any(q.get("MajorTopicYN") == "Y" for q in qualifiers),
-            qualifiers=[_text(q) for q in qualifiers],
+            qualifiers=[_plain(q) for q in qualifiers],
         ))
     return headings
 
 
-def _doi(elem, article) -> str | None:
-    for node in elem.iterfind("PubmedData/ArticleIdList/ArticleId"):
+def _doi(pubmed_data: dict, article) -> str | None:
+    for node in pubmed_data.get("ArticleIdList", ()):
         if node.get("IdType") == "doi" and (node.text or "").strip():
             return node.text.strip()
-    for node in article.iterfind("ELocationID"):
-        if node.get("EIdType") == "doi" and (node.text or "").strip():
+    for node in article:
+        if node.tag == "ELocationID" and node.get("EIdType") == "doi" and (node.text or "").strip():
             return node.text.strip()
     return None
