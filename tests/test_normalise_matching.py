@@ -1,0 +1,90 @@
+"""Matching on real vocabularies and real corpus mentions."""
+
+import pytest
+
+from litgraph.corpora import load_corpus
+from litgraph.errors import InputError
+from litgraph.normalise import evaluate
+
+
+def _doc(settings, corpus, pmid):
+    return next(d for d in load_corpus(corpus, settings) if d.pmid == pmid)
+
+
+def test_known_names_resolve_to_known_ids(normaliser):
+    assert normaliser.normalise_mention("aspirin", "Chemical") == (["MESH:D001241"], 1.0)
+    assert normaliser.normalise_mention("BRCA1", "Gene")[0] == ["NCBIGene:672"]
+    assert normaliser.normalise_mention("Type 2 diabetes", "Disease")[0] == ["MESH:D003924"]
+    assert normaliser.normalise_mention("TNF-α", "Gene")[0] == ["NCBIGene:7124"]
+
+
+def test_nsaids_in_context_expand_to_the_drug_class(normaliser, settings):
+    doc = _doc(settings, "bc5cdr:dev", "11694026")
+    ids, score = normaliser.normalise_mention("NSAIDs", "Chemical", context=doc.text)
+    assert ids == ["MESH:D000894"] and 0.9 <= score <= 1
+
+
+def test_abbreviation_defined_in_the_document_wins(normaliser, settings):
+    # "ribavirin-induced hemolytic anemia (RIHA)": the short form is normalised through its long form
+    doc = _doc(settings, "bc5cdr:dev", "11705128")
+    rihas = [m for m in doc.mentions if m.text == "RIHA"]
+    assert rihas
+    normaliser.normalise(doc)
+    assert {tuple(m.ids) for m in rihas} == {("MESH:D000743",)}
+
+
+def test_composite_mentions_from_the_corpus_split_into_several_ids(normaliser, settings):
+    doc = _doc(settings, "bc5cdr:dev", "2339463")
+    mention = next(m for m in doc.mentions if m.text == "sagittal and left transverse sinus thrombosis")
+    ids, score, parts, step = normaliser.explain(mention.text, "Disease")
+    assert step == "composite"
+    assert ids == ["MESH:D020225", "MESH:D020227"] == mention.ids, (ids, score, parts)
+    assert parts == ["sagittal sinus thrombosis", "left transverse sinus thrombosis"]
+    normaliser.normalise(doc)
+    assert mention.composite == parts and 0 < mention.id_score < 1
+
+
+def test_type_constraints_hold(normaliser):
+    assert normaliser.normalise_mention("aspirin", "Disease")[0] != ["MESH:D001241"]
+    assert not any(i.startswith("NCBIGene:") for i in normaliser.normalise_mention("BRCA1", "Chemical")[0])
+    for text in ("hypertension", "breast cancer", "seizures"):
+        ids, _ = normaliser.normalise_mention(text, "Disease")
+        assert ids and normaliser.concept(ids[0]).type == "Disease"
+    with pytest.raises(InputError, match="Species"):
+        normaliser.normalise_mention("mice", "Species")
+
+
+def test_nothing_good_enough_gives_an_empty_list_and_a_low_score(normaliser):
+    ids, score = normaliser.normalise_mention("qqqzzzxxyy", "Chemical")
+    assert ids == [] and score < normaliser.threshold
+
+
+def test_normalise_fills_every_normalisable_mention_in_place(normaliser, settings):
+    doc = _doc(settings, "biored:dev", load_corpus("biored:dev", settings)[0].pmid)
+    for m in doc.mentions:
+        m.ids = []
+    assert normaliser.normalise(doc) is doc
+    for m in doc.mentions:
+        if m.type in ("Chemical", "Disease", "Gene"):
+            assert m.id_score is not None and 0 <= m.id_score <= 1
+            assert all(":" in i for i in m.ids)
+        else:
+            assert m.ids == [] and m.id_score is None
+
+
+def test_accuracy_on_ncbi_disease_dev(normaliser, settings):
+    result = evaluate(normaliser, load_corpus("ncbi-disease:dev", settings), ("Disease",))
+    assert result["mentions"] == 787
+    assert result["accuracy"] > 0.8
+
+
+def test_resolver_names_and_curies(normaliser):
+    assert normaliser.resolve("aspirin")[0].id == "MESH:D001241"
+    assert normaliser.resolve("NSAIDs")[0].id == "MESH:D000894"
+    assert normaliser.resolve("type 2 diabetes")[0].id == "MESH:D003924"
+    assert normaliser.resolve("BRCA1", types=["Gene"])[0].id == "NCBIGene:672"
+    assert all(c.type == "Chemical" for c in normaliser.resolve("aspirin", types=["Chemical"], limit=3))
+    assert normaliser.resolve("MESH:D001241")[0].name == "Aspirin"
+    assert normaliser.resolve("CHEBI:15365")[0].id == "MESH:D001241"  # an xref finds the concept
+    unknown = normaliser.resolve("FOOBAR:x-1.2")
+    assert [(c.id, c.type) for c in unknown] == [("FOOBAR:x-1.2", "")]
