@@ -14,6 +14,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -153,6 +154,7 @@ def main() -> None:
         t = time.perf_counter()
         store.bulk_load_parquet(work / "tables")
         load_s = time.perf_counter() - t
+        print(f"bulk load: {n_edges} edges in {load_s:.1f} s", file=sys.stderr)
         rng = np.random.default_rng(1)
         pmids = sorted(rng.choice(nodes["Article"].pmid, args.upsert_docs, replace=False).tolist())
         docs = documents_for(pmids, ann)
@@ -160,6 +162,7 @@ def main() -> None:
         t = time.perf_counter()
         counts = store.upsert_documents(docs)
         upsert_s = time.perf_counter() - t
+        print(f"upsert: {len(docs)} documents in {upsert_s:.1f} s", file=sys.stderr)
         chems = edges["INDUCES"]["from"].value_counts().index[:50].tolist()
         diseases = edges["TREATS"]["to"].value_counts().index[:50].tolist()
         pairs = list(zip(edges["INDUCES"]["from"][:50], edges["INDUCES"]["to"][:50]))
@@ -176,6 +179,8 @@ def main() -> None:
             "new-since": lambda i: {"since": 2020 + i % 5},
         }
         queries = {name: timed(lambda i, name=name, plan=plan: store.query(name, plan(i)), args.runs) for name, plan in plans.items()}
+        size = sum(f.stat().st_size for f in store.folder.iterdir() if f.is_file())
+        print(f"queries done; database {size / 1e6:.1f} MB", file=sys.stderr)
         t = time.perf_counter()
         export(store, "parquet", work / "export-parquet")
         export_parquet_s = time.perf_counter() - t
@@ -183,7 +188,6 @@ def main() -> None:
         export(store, "csv", work / "export-csv")
         export_csv_s = time.perf_counter() - t
         store.close()
-        size = sum(f.stat().st_size for f in (work / "graph").iterdir())
         result = {
             "machine": f"{os.cpu_count()}-core {platform.machine()} CPU, shared with other jobs",
             "scale": {"articles": args.articles, "nodes": n_nodes, "edges": n_edges, "mentions": len(edges["MENTIONS"]),

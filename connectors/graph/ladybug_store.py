@@ -34,8 +34,36 @@ log = logging.getLogger(__name__)
 
 DB_FILE = "graph.lbdb"
 
-def _casts(columns: Iterable[tuple[str, str]], var: str, row: str = "r", skip: tuple[str, ...] = ()) -> str:
-    return ", ".join(f"{var}.{name} = CAST({row}.{name} AS {kind})" for name, kind in columns if name not in skip)
+_REL_KEYS = (("from", "STRING"), ("to", "STRING"))
+_PAIR = (("s", "STRING"), ("o", "STRING"))
+_ARROW = {}
+
+
+def _arrow_type(kind: str):
+    import pyarrow as pa
+
+    if not _ARROW:
+        _ARROW.update({"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(), "BOOL": pa.bool_(),
+                       "STRING[]": pa.list_(pa.string())})
+    return _ARROW[kind]
+
+
+def _arrow(rows: list[dict], columns: Iterable[tuple[str, str]], prefix: str = "c_"):
+    """Rows as a typed Arrow table (the fast way to hand many rows to LadybugDB: ``LOAD FROM $t`` / ``COPY``).
+
+    With ``prefix`` the columns are renamed ``c_<name>`` so that they cannot collide with Cypher words
+    when ``LOAD FROM`` binds them as variables; COPY needs the table's own names (``prefix=""``).
+    """
+    import pyarrow as pa
+
+    columns = tuple(columns)
+    schema = pa.schema([(prefix + name, _arrow_type(kind)) for name, kind in columns])
+    return pa.table({prefix + name: pa.array([r.get(name) for r in rows], type=_arrow_type(kind)) for name, kind in columns},
+                    schema=schema)
+
+
+def _sets(columns: Iterable[tuple[str, str]], var: str, skip: tuple[str, ...] = ()) -> str:
+    return ", ".join(f"{var}.{name} = c_{name}" for name, _ in columns if name not in skip)
 
 
 def _check(label: str, allowed: Iterable[str]) -> str:
@@ -228,71 +256,61 @@ class LadybugStore(GraphStore):
 
     def _delete_annotations(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
-            self._exec("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
-            self._exec(
-                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e", {"pmids": part}
-            )
+            table = _arrow([{"pmid": p} for p in part], (("pmid", "STRING"),))
+            self._exec("LOAD FROM $t MATCH (:Article {pmid: c_pmid})-[m:MENTIONS]->() DELETE m", {"t": table})
+            self._exec("LOAD FROM $t MATCH (:Article {pmid: c_pmid})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e", {"t": table})
 
     def _delete_article_nodes(self, pmids: list[str]) -> None:
         self._exec("UNWIND $pmids AS p MATCH (a:Article {pmid: p}) DETACH DELETE a", {"pmids": pmids})
 
     def _write_articles(self, rows: list[dict]) -> None:
         self._exec(
-            f"UNWIND $rows AS r MERGE (a:Article {{pmid: r.pmid}}) SET {_casts(ARTICLE_COLUMNS, 'a', skip=('pmid',))}",
-            {"rows": rows},
+            f"LOAD FROM $t MERGE (a:Article {{pmid: c_pmid}}) SET {_sets(ARTICLE_COLUMNS, 'a', skip=('pmid',))}",
+            {"t": _arrow(rows, ARTICLE_COLUMNS)},
         )
 
     def _write_entities(self, label: str, rows: list[dict]) -> None:
         label = _check(label, ENTITY_LABELS)
-        sets = _casts(ENTITY_COLUMNS, "e", skip=("id",))
+        sets = _sets(ENTITY_COLUMNS, "e", skip=("id",))
         known = [r for r in rows if r["known"]]
         unknown = [r for r in rows if not r["known"]]
         if known:
-            self._exec(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) SET {sets}", {"rows": known})
+            self._exec(f"LOAD FROM $t MERGE (e:{label} {{id: c_id}}) SET {sets}", {"t": _arrow(known, ENTITY_COLUMNS)})
         if unknown:
-            self._exec(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) ON CREATE SET {sets}", {"rows": unknown})
+            self._exec(f"LOAD FROM $t MERGE (e:{label} {{id: c_id}}) ON CREATE SET {sets}", {"t": _arrow(unknown, ENTITY_COLUMNS)})
 
     def _write_mentions(self, label: str, rows: list[dict]) -> None:
-        label = _check(label, ENTITY_LABELS)
-        props = ", ".join(f"{name}: CAST(r.{name} AS {kind})" for name, kind in MENTION_COLUMNS)
-        self._exec(
-            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (e:{label} {{id: r.id}}) "
-            f"CREATE (a)-[:MENTIONS {{{props}}}]->(e)",
-            {"rows": rows},
-        )
+        # the article's old mentions were deleted first, so every row is a new edge: COPY appends them
+        table = _arrow([{"from": r["pmid"], "to": r["id"], **r} for r in rows], _REL_KEYS + MENTION_COLUMNS, prefix="")
+        self._exec(f"COPY MENTIONS FROM $t (from='Article', to='{_check(label, ENTITY_LABELS)}')", {"t": table})
 
     def _write_evidence(self, rows: list[dict]) -> None:
-        props = ", ".join(f"{name}: CAST(r.{name} AS {kind})" for name, kind in EVIDENCE_COLUMNS)
-        self._exec(
-            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) CREATE (a)-[:HAS_EVIDENCE]->(:Evidence {{{props}}})",
-            {"rows": rows},
-        )
+        self._exec("COPY Evidence FROM $t", {"t": _arrow(rows, EVIDENCE_COLUMNS, prefix="")})
+        links = [{"from": r["pmid"], "to": r["id"]} for r in rows]
+        self._exec("COPY HAS_EVIDENCE FROM $t (from='Article', to='Evidence')", {"t": _arrow(links, _REL_KEYS, prefix="")})
         for end, role in (("subject", "SUBJECT"), ("object", "OBJECT")):
             by_label = defaultdict(list)
             for r in rows:
-                by_label[r[f"{end}_label"]].append({"id": r["id"], "e": r[end]})
+                by_label[r[f"{end}_label"]].append({"from": r["id"], "to": r[end]})
             for label, part in by_label.items():
-                self._exec(
-                    f"UNWIND $rows AS r MATCH (v:Evidence {{id: r.id}}) MATCH (x:{_check(label, ENTITY_LABELS)} {{id: r.e}}) "
-                    f"CREATE (v)-[:{role}]->(x)",
-                    {"rows": part},
-                )
+                self._exec(f"COPY {role} FROM $t (from='Evidence', to='{_check(label, ENTITY_LABELS)}')",
+                           {"t": _arrow(part, _REL_KEYS, prefix="")})
 
     def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
         return self.run_cypher(
-            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})<-[:SUBJECT]-(e:Evidence) "
-            "WHERE e.edge = $edge AND e.object = k.o "
-            "RETURN k.s AS s, k.o AS o, e.pmid AS pmid, e.year AS year, e.score AS score, e.model AS model",
-            {"pairs": pairs, "edge": edge},
+            f"LOAD FROM $t MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: c_s}})<-[:SUBJECT]-(e:Evidence) "
+            "WHERE e.edge = $edge AND e.object = c_o "
+            "RETURN c_s AS s, c_o AS o, e.pmid AS pmid, e.year AS year, e.score AS score, e.model AS model",
+            {"t": _arrow(pairs, _PAIR), "edge": edge},
         )
 
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         edge = _check(edge, EDGE_TYPES)
         self._exec(
-            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
-            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
-            f"MERGE (a)-[x:{edge}]->(b) SET {_casts(EDGE_COLUMNS, 'x')}",
-            {"rows": rows},
+            f"LOAD FROM $t MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: c_s}}) "
+            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: c_o}}) "
+            f"MERGE (a)-[x:{edge}]->(b) SET {_sets(EDGE_COLUMNS, 'x')}",
+            {"t": _arrow(rows, _PAIR + EDGE_COLUMNS)},
         )
 
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
