@@ -138,7 +138,7 @@ def _not_pubmed(root) -> str:
 def _safe_document(elem, source: str, on_error: OnError | None) -> Document | None:
     try:
         return article_to_document(elem, source)
-    except (RecordError, ValueError) as err:
+    except (ValueError, TypeError, AttributeError) as err:  # RecordError or a malformed field
         pmid = (elem.findtext(".//PMID") or "?").strip()
         log.warning("%s: PMID %s skipped: %s", source, pmid, err)
         if on_error is not None:
