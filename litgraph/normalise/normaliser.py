@@ -13,6 +13,10 @@ Matching is a small pipeline; each step runs only when the ones before it found 
 6. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
 7. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
 
+``species``: when genes of several species share a name, human genes (HGNC) are preferred unless
+the document speaks mostly of mice or rats (then the non-human gene ids learnt from train names).
+A Normaliser caches its answers and is not thread-safe: use one per thread or process.
+
 Every answer has a score in [0, 1]; below ``threshold`` the answer is ``[]`` (the corpora's ``-1``).
 """
 
@@ -34,13 +38,24 @@ from litgraph.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ("exact", "abbreviation", "bag", "parentheses", "morphology", "composite", "fuzzy")
+STEPS = ("exact", "abbreviation", "bag", "parentheses", "morphology", "composite", "fuzzy", "species")
 TRAIN_SPLITS = ("bc5cdr:train", "ncbi-disease:train", "biored:train")
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s:][^\s]*$")
 _CONJUNCTION = re.compile(r"\s*,\s*(?:and/or|and|or)\s+|\s*,\s*|\s+(?:and/or|and|or|nor)\s+", re.IGNORECASE)
 _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
-FUZZY_COMMON = 0.05  # trigrams in more than this share of names are not scanned (they still count in norms)
+FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
+FUZZY_RERANK = 50  # candidates scored on all their trigrams
+
+
+_RODENT = re.compile(r"\b(?:mice|mouse|murine|rats?|rodents?)\b", re.IGNORECASE)
+_HUMAN = re.compile(r"\b(?:humans?|patients?|men|women|children|participants|subjects|individuals)\b", re.IGNORECASE)
+
+
+def species_of(text: str) -> str:
+    """ "rodent" when a text speaks of mice or rats more than of people, else "human"."""
+    rodent = len(_RODENT.findall(text))
+    return "rodent" if rodent and rodent > len(_HUMAN.findall(text)) else "human"
 
 
 def index_path(settings: Settings) -> Path:
@@ -75,6 +90,8 @@ class Normaliser:
         self.steps = frozenset(steps)
         self._position: dict[str, int] | None = None
         self._by_xref: dict[str, list[int]] | None = None
+        self._human_genes: np.ndarray | None = None
+        self._species = "human"
         self._cache: dict[tuple[str, str, tuple], tuple[list[str], float, list[str]]] = {}
 
     # --- loading ---------------------------------------------------------------------------------
@@ -94,9 +111,10 @@ class Normaliser:
     def normalise(self, doc: Document) -> Document:
         """Fill ``ids``, ``id_score`` (and ``composite`` when split) of the Chemical, Disease and Gene mentions."""
         abbreviations = self._abbreviations(doc.text) if "abbreviation" in self.steps else {}
+        species = species_of(doc.text)
         for mention in doc.mentions:
             if mention.type in TYPE_BIT:
-                ids, score, parts = self._match(mention.text, mention.type, abbreviations)
+                ids, score, parts = self._match(mention.text, mention.type, abbreviations, species)
                 mention.ids, mention.id_score = ids, score
                 if parts:
                     mention.composite = parts
@@ -107,25 +125,31 @@ class Normaliser:
         if entity_type not in TYPE_BIT:
             raise InputError(f"entity type {entity_type!r} is not normalised; use one of {', '.join(TYPES)}")
         abbreviations = self._abbreviations(context) if context and "abbreviation" in self.steps else {}
-        ids, score, _ = self._match(text, entity_type, abbreviations)
+        ids, score, _ = self._match(text, entity_type, abbreviations, species_of(context or ""))
         return ids, score
 
     @staticmethod
     def _abbreviations(text: str) -> dict[str, list[str]]:
         return abbreviation_map(text)
 
-    def _match(self, text: str, etype: str, abbreviations: dict[str, list[str]]) -> tuple[list[str], float, list[str]]:
-        ids, score, parts, _ = self.explain(text, etype, abbreviations)
+    def _match(self, text: str, etype: str, abbreviations: dict[str, list[str]],
+               species: str) -> tuple[list[str], float, list[str]]:
+        ids, score, parts, _ = self.explain(text, etype, abbreviations, species)
         return ids, score, parts
 
-    def explain(self, text: str, etype: str, abbreviations: dict[str, list[str]] | None = None):
-        """``(ids, score, composite parts, step)``: the answer and the pipeline step that gave it (None: no answer)."""
+    def explain(self, text: str, etype: str, abbreviations: dict[str, list[str]] | None = None, species: str = "human"):
+        """``(ids, score, composite parts, step)``: the answer and the pipeline step that gave it (None: no answer).
+
+        ``species`` ("human" or "rodent", see ``species_of``) picks among genes that share a name.
+        """
         text = text.strip()
         abbreviations = abbreviations or {}
         relevant = tuple(sorted((s, tuple(v)) for s, v in abbreviations.items() if s in text))
-        cache_key = (text, etype, relevant)
+        species = species if etype == "Gene" and "species" in self.steps else "human"
+        cache_key = (text, etype, relevant, species)
         hit = self._cache.get(cache_key)
         if hit is None:
+            self._species = species
             hit = self._match_uncached(text, etype, dict(relevant))
             if len(self._cache) > 500_000:
                 self._cache.clear()
@@ -201,12 +225,23 @@ class Normaliser:
         return None
 
     def _first(self, candidates: tuple[int, ...] | None, bit: int) -> int | None:
-        if candidates:
-            types = self.index.types
-            for c in candidates:
-                if types[c] & bit:
-                    return c
-        return None
+        """The best candidate of the type; for genes, one of the document's species when there is one."""
+        if not candidates:
+            return None
+        types = self.index.types
+        typed = [c for c in candidates if types[c] & bit]
+        if typed and bit == TYPE_BIT["Gene"] and "species" in self.steps:
+            human = self._human()
+            wanted = self._species == "human"
+            return next((c for c in typed if human[c] == wanted), typed[0])
+        return typed[0] if typed else None
+
+    def _human(self) -> np.ndarray:
+        """Per concept: True for human genes (those with an HGNC id)."""
+        if self._human_genes is None:
+            self._human_genes = np.fromiter(("HGNC:" in x for x in self.index.xrefs), dtype=bool,
+                                            count=len(self.index.xrefs))
+        return self._human_genes
 
     def _composite(self, text: str, etype: str) -> tuple[list[str], float, list[str]] | None:
         """Split coordinated mentions; every part must resolve (any step but this one) to a different concept.
@@ -250,37 +285,45 @@ class Normaliser:
         return (ids, score) if ids else None
 
     def _fuzzy(self, folded: str, etype: str, limit: int) -> list[tuple[int, float]]:
-        """Best concepts of ``etype`` by trigram cosine: [(concept number, score)]."""
+        """Best concepts of ``etype`` by trigram cosine (idf-weighted): [(concept number, score)].
+
+        Candidates come from the query's rarer trigrams only; the best ``FUZZY_RERANK`` of them are
+        then scored exactly on all trigrams.
+        """
         if not folded:
             return []
         table = self.index.fuzzy[etype]
         vocab, idf, indptr, postings = table["grams"], table["idf"], table["indptr"], table["postings"]
-        grams = [vocab[g] for g in strings.grams(folded) if g in vocab]
-        if not grams:
+        query = strings.grams(folded)
+        known = {g: vocab[g] for g in query if g in vocab}
+        if not known:
             return []
-        n_names = len(table["names"])
-        weights = idf[grams] ** 2
-        query_norm = float(np.sqrt(weights.sum() + (len(strings.grams(folded)) - len(grams)) * float(idf.max()) ** 2))
-        cap = max(1000, int(FUZZY_COMMON * n_names))
+        weight = {g: float(idf[i]) ** 2 for g, i in known.items()}
+        query_norm = (sum(weight.values()) + (len(query) - len(known)) * float(idf.max()) ** 2) ** 0.5
+        cap = max(500, int(FUZZY_COMMON * len(table["names"])))
         lists, list_weights = [], []
-        for g, w in zip(grams, weights):
-            start, end = indptr[g], indptr[g + 1]
+        for g, i in known.items():
+            start, end = indptr[i], indptr[i + 1]
             if end - start <= cap:
                 lists.append(postings[start:end])
-                list_weights.append(np.full(end - start, w, dtype=np.float32))
+                list_weights.append(np.full(end - start, weight[g], dtype=np.float32))
         if not lists:
             return []
         rows = np.concatenate(lists)
         unique, inverse = np.unique(rows, return_inverse=True)
-        dots = np.bincount(inverse, weights=np.concatenate(list_weights))
-        scores = dots / (table["norms"][unique] * query_norm)
-        top = np.argsort(-scores)[: limit * 3]
+        partial = np.bincount(inverse, weights=np.concatenate(list_weights)) / table["norms"][unique]
+        shortlist = unique[np.argsort(-partial)[:FUZZY_RERANK]]
+        scored = []
+        names, query_set = table["names"], weight.keys()
+        for row in shortlist:
+            dot = sum(weight[g] for g in query_set & strings.grams(names[row]))
+            scored.append((dot / (float(table["norms"][row]) * query_norm), int(table["concepts"][row])))
+        scored.sort(reverse=True)
         result, seen = [], set()
-        for t in top:
-            concept = int(table["concepts"][unique[t]])
+        for score, concept in scored:
             if concept not in seen:
                 seen.add(concept)
-                result.append((concept, float(min(scores[t], 1.0))))
+                result.append((concept, min(score, 1.0)))
         return result[:limit]
 
     # --- concepts and the resolver ------------------------------------------------------------

@@ -66,10 +66,10 @@ def bag(folded: str) -> str:
     return " ".join(sorted(words))
 
 
-def grams(folded: str) -> list[str]:
+def grams(folded: str) -> set[str]:
     """Distinct character trigrams of a folded name, padded with a space at each end."""
     padded = f" {folded} "
-    return list({padded[i:i + 3] for i in range(len(padded) - 2)})
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
 # Word endings of adjectives and the noun endings to try instead (disease names).
