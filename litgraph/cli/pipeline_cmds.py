@@ -15,6 +15,7 @@ def _engine_options(func):
                      help="A model folder (give one NER and one relation model); default: the models folder's default models."),
         click.option("--annotated", is_flag=True,
                      help="Load the annotations that come with PubTator/BioC input instead of running models."),
+        click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models for CPU inference."),
         click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help=ENGINE_HELP),
         click.option("--ray-address", default=None, help="Address of a Ray cluster (default: start a local Ray)."),
         click.option("--workers", type=int, default=None, help="Ray workers (default: one per CPU, or per GPU when the cluster has GPUs)."),
@@ -43,7 +44,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
     @models_option
     @corpora_option
     @_engine_options
-    def build_cmd(sources, graph, models, corpora, model_dirs, annotated, engine, ray_address, workers, batch_size,
+    def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engine, ray_address, workers, batch_size,
                   fmt, progress):
         """Fetch, extract, normalise and load SOURCES into the graph (resumable, idempotent).
 
@@ -63,7 +64,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 
         settings = settings_from(corpora, models, graph)
         report = build(list(sources), settings, model_dirs=list(model_dirs) or None, annotated=annotated,
-                       engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
+                       int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
                        progress=progress)
         _emit(report, fmt)
 
@@ -73,7 +74,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
     @corpora_option
     @click.option("--reextract", is_flag=True, help="Also re-run articles processed by older model versions.")
     @_engine_options
-    def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, engine, ray_address, workers,
+    def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, int8, engine, ray_address, workers,
                     batch_size, fmt, progress):
         """Apply what changed in the sources recorded in the graph: new, revised and deleted records.
 
@@ -91,7 +92,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 
         settings = settings_from(corpora, models, graph)
         report = refresh(settings, reextract=reextract, model_dirs=list(model_dirs) or None, annotated=annotated,
-                         engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
+                         int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
                          progress=progress)
         _emit(report, fmt)
 

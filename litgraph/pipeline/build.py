@@ -21,9 +21,13 @@ class Models:
     """The annotator of a run (the default or given models, or the input's own annotations), loaded once."""
 
     def __init__(self, settings: Settings, model_dirs: Sequence[str | Path] | dict | None = None, *,
-                 annotated: bool = False):
-        self.settings, self.annotated = settings, annotated
-        self.model_dirs = _model_dirs(model_dirs)
+                 annotated: bool = False, int8: bool = False):
+        self.settings, self.annotated, self.int8 = settings, annotated, int8
+        self.model_dirs = None
+        if not annotated:
+            from litgraph.extract import resolve_model_dirs
+
+            self.model_dirs = resolve_model_dirs(settings, model_dirs)
 
     @functools.cached_property
     def annotator(self):
@@ -31,7 +35,7 @@ class Models:
             return InputAnnotations()
         from litgraph.extract import Extractor
 
-        return Extractor.from_settings(self.settings, model_dirs=self.model_dirs)
+        return Extractor.from_settings(self.settings, model_dirs=self.model_dirs, int8=self.int8)
 
     @functools.cached_property
     def versions(self) -> list[str]:
@@ -39,6 +43,9 @@ class Models:
 
     @functools.cached_property
     def normaliser(self):
+        annotator = self.__dict__.get("annotator")
+        if getattr(annotator, "normaliser", None) is not None:
+            return annotator.normaliser
         from litgraph.normalise import Normaliser
 
         return Normaliser.load(self.settings)
@@ -46,38 +53,6 @@ class Models:
     def concept(self, curie: str):
         """Names and xrefs of a graph node (the store calls this for new entity nodes)."""
         return self.normaliser.concept(curie)
-
-
-def _model_dirs(given) -> dict | None:
-    """``--model DIR`` values as ``{"ner": dir, "re": dir}``, told apart by the model card or config."""
-    if not given:
-        return None
-    if isinstance(given, dict):
-        return {k: Path(v) for k, v in given.items()}
-    dirs = {}
-    for item in given:
-        path = Path(item)
-        if not path.is_dir():
-            raise InputError("model folder not found; give the folder written by `litgraph train`", path=str(path))
-        kind = _model_kind(path)
-        if kind in dirs:
-            raise InputError(f"two {kind} models given; pass at most one NER and one relation model", path=str(path))
-        dirs[kind] = path
-    return dirs
-
-
-def _model_kind(path: Path) -> str:
-    import json
-
-    config = path / "config.json"
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputError(f"no readable config.json ({err}); give a folder written by `litgraph train`", path=str(path))
-    archs = " ".join(data.get("architectures") or [])
-    if "TokenClassification" in archs:
-        return "ner"
-    return "re"
 
 
 def _check_engine(engine: str) -> None:
@@ -118,7 +93,7 @@ def _run(command: str, settings: Settings, models: Models, planner, *, engine: s
         return report.finish(store.stats())
 
 
-def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annotated: bool = False,
+def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annotated: bool = False, int8: bool = False,
           engine: str = "local", ray_address: str | None = None, workers: int | None = None,
           batch_size: int = 64, progress: bool = True) -> BuildReport:
     """Fetch, extract, normalise and load ``sources`` into the graph of ``settings``.
@@ -126,12 +101,12 @@ def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annota
     Idempotent and resumable: units finished with the same input and model versions are skipped,
     an interrupted unit resumes after its last durable batch, and articles whose content hash and
     model versions are unchanged are not re-extracted. ``annotated`` loads the annotations that
-    come with PubTator/BioC input instead of running models.
+    come with PubTator/BioC input instead of running models; ``int8`` quantises the models for CPU inference.
     """
     if not sources:
         raise InputError("no source given; e.g. `litgraph build pubmed:\"metformin\"` or a folder of PubMed XML")
     keys = [canonical_source(s, settings) for s in sources]
-    models = Models(settings, model_dirs, annotated=annotated)
+    models = Models(settings, model_dirs, annotated=annotated, int8=int8)
 
     def planner(ledger: Ledger, report: BuildReport):
         works = []
@@ -149,7 +124,7 @@ def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annota
 
 
 def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, annotated: bool = False,
-            engine: str = "local", ray_address: str | None = None, workers: int | None = None,
+            int8: bool = False, engine: str = "local", ray_address: str | None = None, workers: int | None = None,
             batch_size: int = 64, progress: bool = True) -> BuildReport:
     """Apply what changed in the sources recorded in the graph's ledger.
 
@@ -157,7 +132,7 @@ def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, ann
     added or revised since their watermark; with ``reextract``, units processed by other model
     versions are re-read and their articles re-extracted. Cost grows with the changes, not the graph.
     """
-    models = Models(settings, model_dirs, annotated=annotated)
+    models = Models(settings, model_dirs, annotated=annotated, int8=int8)
 
     def planner(ledger: Ledger, report: BuildReport):
         works = []

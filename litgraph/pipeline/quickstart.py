@@ -24,9 +24,16 @@ TOP = (
 
 def models_cached(settings: Settings) -> bool:
     """True when the default NER and relation models are in the models folder."""
+    from litgraph.errors import InputError
     from litgraph.extract import default_model_dirs
+    from litgraph.extract.store import read_meta
 
-    return all((Path(d) / "config.json").is_file() for d in default_model_dirs(settings).values())
+    try:
+        for kind, folder in default_model_dirs(settings).items():
+            read_meta(folder, kind)
+    except InputError:
+        return False
+    return True
 
 
 def sample_sources(settings: Settings) -> list[str]:

@@ -94,14 +94,12 @@ def read_shard(path: Path):
 class ShardWorker:
     """A Ray actor holding the models; ``run`` returns a shard's output as Parquet bytes."""
 
-    def __init__(self, settings, model_dirs, annotated: bool, threads: int):
-        import torch
-
+    def __init__(self, settings, model_dirs, annotated: bool, int8: bool, threads: int):
         from litgraph.pipeline.build import Models
 
-        torch.set_num_threads(max(1, threads))
+        os.environ["LITGRAPH_THREADS"] = str(max(1, threads))  # torch threads of this worker
         self.settings = settings
-        self.models = Models(settings, model_dirs, annotated=annotated)
+        self.models = Models(settings, model_dirs, annotated=annotated, int8=int8)
 
     def run(self, shard: str, since) -> dict:
         sink = io.BytesIO()
@@ -139,7 +137,7 @@ def run_ray(works: list[Work], settings, models, loader: BatchLoader, ledger: Le
             count, options = workers or int(resources.get("CPU", 1)), {"num_cpus": 1}
         count = max(1, min(count, len(works)))
         actor = ray.remote(**options)(ShardWorker)
-        pool = ActorPool([actor.remote(settings, models.model_dirs, models.annotated, 1) for _ in range(count)])
+        pool = ActorPool([actor.remote(settings, models.model_dirs, models.annotated, models.int8, 1) for _ in range(count)])
         log.info("ray: %d worker(s) on %s", count, "GPUs" if gpus else "CPUs")
         watermark = today()
         bar = tqdm(total=len(works), desc=f"shards ({count} workers)", unit="shard", file=sys.stderr, disable=not progress)

@@ -1,0 +1,36 @@
+"""--engine ray on a local Ray with 2 CPUs builds the same graph as the local engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from litgraph.pipeline import build
+from tests.fixtures.pipeline import graph_snapshot
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_engine_builds_the_same_graph_as_the_local_engine(local_ray, cdr_folder, pubmed_folders, samples_dir,
+                                                               settings, tmp_path):
+    import shutil
+
+    baseline, updates = pubmed_folders
+    shutil.copy(samples_dir / "updatefiles" / "pubmed26n1335.xml.gz", updates)
+    sources = [str(cdr_folder), str(baseline), str(updates)]
+    on_ray = build(sources, settings, annotated=True, engine="ray", progress=False)
+    assert on_ray.engine == "ray" and on_ray.units_processed == 4 + 2 + 1
+    assert on_ray.articles_deleted == 6 and on_ray.failures == []
+
+    local = settings.with_(graph=str(tmp_path / "local"))
+    build(sources, local, annotated=True, engine="local", progress=False)
+    assert graph_snapshot(settings) == graph_snapshot(local)
+
+    again = build(sources, settings, annotated=True, engine="ray", progress=False)
+    assert (again.units_skipped, again.units_processed) == (7, 0)
