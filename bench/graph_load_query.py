@@ -77,11 +77,9 @@ def synthetic_tables(n_articles: int, seed: int = 7) -> tuple[dict, dict, dict]:
     }
     mention_df["count"], mention_df["score"] = 1, 0.9
     mention_df["texts"] = mention_df.id.map(lambda i: [i.lower()])
-    mention_df["model"] = [["bench@1"]] * len(mention_df)
     edges = {
         "MENTIONS": pd.DataFrame({"from_label": "Article", "from": mention_df.pmid, "to_label": mention_df.label, "to": mention_df.id,
-                                  "count": mention_df["count"], "texts": mention_df.texts, "score": mention_df.score,
-                                  "model": mention_df.model}),
+                                  "count": mention_df["count"], "texts": mention_df.texts, "score": mention_df.score}),
         "HAS_EVIDENCE": pd.DataFrame({"from_label": "Article", "from": ev.pmid, "to_label": "Evidence", "to": ev.id}),
         "SUBJECT": pd.DataFrame({"from_label": "Evidence", "from": ev.id, "to_label": ev.subject_label, "to": ev.subject}),
         "OBJECT": pd.DataFrame({"from_label": "Evidence", "from": ev.id, "to_label": ev.object_label, "to": ev.object}),

@@ -1,5 +1,5 @@
-// label(o) instead of labels(o); entities are matched unlabelled.
-MATCH (e {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o)
+// label(o) instead of labels(o); {label:entity} is the label of the entity (a key lookup needs it here).
+MATCH (e:{label:entity} {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o)
 WHERE o.id <> e.id
 RETURN o.id AS id, o.name AS name, label(o) AS type, count(DISTINCT a) AS articles
 ORDER BY articles DESC, id

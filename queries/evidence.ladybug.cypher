@@ -1,5 +1,5 @@
-// Entity nodes have one label per type and no shared Entity label here: match them unlabelled.
-MATCH (x {id: $a})<-[:SUBJECT|OBJECT]-(e:Evidence)-[:SUBJECT|OBJECT]->(y {id: $b})
+// No shared Entity label here: {label:a} is the label of entity a (a key lookup needs the label).
+MATCH (x:{label:a} {id: $a})<-[:SUBJECT|OBJECT]-(e:Evidence)-[:SUBJECT|OBJECT]->(y:{label:b} {id: $b})
 MATCH (art:Article)-[:HAS_EVIDENCE]->(e)
 RETURN art.pmid AS pmid, art.year AS year, art.title AS title, art.retracted AS retracted,
        e.edge AS edge, e.relation AS relation, e.subject AS subject, e.object AS object,

@@ -161,7 +161,7 @@ class LadybugStore(GraphStore):
         for label in labels:
             label = _check(label, ENTITY_LABELS)
             if by == "id":
-                where, param = "e.id = $v", value
+                where, param = "e.id = $v", value  # the planner turns this into a primary-key lookup
             else:
                 where, param = "lower(e.name) = $v OR list_contains(list_transform(e.synonyms, s -> lower(s)), $v)", value.lower()
             for row in self.run_cypher(
@@ -178,6 +178,14 @@ class LadybugStore(GraphStore):
                 ):
                     found.append((-int(row["n"]), row["id"]))
         return [curie for _, curie in sorted(found)]
+
+    def labels_of(self, curie: str, labels: Iterable[str] = ENTITY_LABELS) -> list[str]:
+        """The entity labels that have a node with this CURIE (one primary-key lookup per label, one statement)."""
+        labels = [_check(label, ENTITY_LABELS) for label in labels]
+        matches = " ".join(f"OPTIONAL MATCH (n{i}:{label} {{id: $v}})" for i, label in enumerate(labels))
+        found = ", ".join(f"n{i} IS NOT NULL AS {label}" for i, label in enumerate(labels))
+        row = self.run_cypher(f"{matches} RETURN {found}", {"v": curie})[0]
+        return [label for label in labels if row[label]]
 
     def iter_nodes(self, label: str) -> Iterator[dict]:
         """Every node of a table as a dict of its properties."""
@@ -224,14 +232,8 @@ class LadybugStore(GraphStore):
             loaded[table] = frame.num_rows
             for a, b in pairs:
                 part = _pair_slice(frame, a, b, [c for c, _ in columns])
-                if part is None:
-                    continue
-                scratch = folder / "edges" / f".{table}.{a}.{b}.parquet"
-                pq.write_table(part, scratch)
-                try:
-                    self._exec(f"COPY {table} FROM '{_quote(scratch)}' (from='{a}', to='{b}')")
-                finally:
-                    scratch.unlink()
+                if part is not None:
+                    self._exec(f"COPY {table} FROM $t (from='{a}', to='{b}')", {"t": part})
         return loaded
 
     # ------------------------------------------------------ write primitives

@@ -144,31 +144,43 @@ def get_query(name: str) -> NamedQuery:
 
 
 def resolve_entity(store: "GraphStore", value: str, types: tuple[str, ...] = (), *, normaliser=None) -> str:
-    """A CURIE for an entity parameter: CURIEs pass through; names go through the normaliser, then the graph."""
+    """A CURIE for an entity parameter.
+
+    A CURIE passes through. A name goes to the normaliser (its first concept that is in the graph), then to
+    the graph (entity names, synonyms and mention texts, case-insensitive); failing both, the normaliser's
+    best concept is used (the query then finds nothing), and with no candidate at all it is an InputError.
+    """
     value = value.strip()
     if CURIE.match(value):
         return value
     labels = types or ENTITY_LABELS
-    if normaliser is not None:
-        concepts = normaliser.resolve(value, list(labels))
-        if concepts:
-            present = [c for c in concepts if store.find_entities(c.id, labels, by="id")]
-            return (present or concepts)[0].id
+    concepts = normaliser.resolve(value, list(labels)) if normaliser is not None else []
+    for concept in concepts:
+        if store.find_entities(concept.id, labels, by="id"):
+            return concept.id
     found = store.find_entities(value, labels, by="name")
     if found:
         return found[0]
+    if concepts:
+        return concepts[0].id
     raise InputError(
         f"no {'/'.join(labels)} entity named {value!r} in the graph; give a CURIE (e.g. MESH:D008094) or another name"
     )
 
 
 def load_normaliser(settings: "Settings | None"):
-    """The normaliser built for ``settings``, or None when none is available (names then match the graph)."""
+    """The normaliser of ``settings.models`` when its index is built, else None (names then match the graph).
+
+    A query never builds the index itself: ``litgraph build`` or the normaliser's own command does.
+    """
     if settings is None:
         return None
     try:
-        from litgraph.normalise import Normaliser
+        from litgraph.normalise.normaliser import Normaliser, index_path
 
+        if not index_path(settings).exists():
+            log.info("no normaliser index under %s; entity names are matched against the graph", settings.models)
+            return None
         return Normaliser.load(settings)
     except (ImportError, AttributeError, OSError, LitgraphError) as err:
         log.info("no normaliser (%s); entity names are matched against the graph", err)
@@ -215,8 +227,32 @@ def run_query(store: "GraphStore", name: str, params: dict[str, Any] | None = No
     if normaliser is None and any(p.kind == "entity" for p in query.params):
         normaliser = load_normaliser(settings)
     bound = bind_params(store, query, params or {}, normaliser=normaliser)
-    rows = store.run_cypher(query.text(store.backend), bound)
+    text = _with_labels(store, query, query.text(store.backend), bound)
+    if text is None:
+        return []
+    rows = store.run_cypher(text, bound)
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+_LABEL_SLOT = re.compile(r"\{label:(\w+)\}")
+
+
+def _with_labels(store: "GraphStore", query: NamedQuery, text: str, bound: dict[str, Any]) -> str | None:
+    """Fill ``{label:PARAM}`` slots with the node label of the entity bound to PARAM.
+
+    Backends without a shared entity label (LadybugDB) find a node by key only within a label; an
+    override file names the label this way (it comes from the schema, never from input). None when
+    an entity is not in the graph, so the query has no rows.
+    """
+    params = {p.name: p for p in query.params}
+    for name in set(_LABEL_SLOT.findall(text)):
+        if name not in params or params[name].kind != "entity":
+            raise LitgraphError(f"{query.path}: {{label:{name}}} names no entity parameter")
+        labels = store.labels_of(bound[name], params[name].types or ENTITY_LABELS)
+        if not labels:
+            return None
+        text = text.replace(f"{{label:{name}}}", labels[0])
+    return text
 
 
 def query_frame(store: "GraphStore", name: str, params: dict[str, Any] | None = None, **kwargs) -> "pandas.DataFrame":

@@ -123,6 +123,11 @@ class GraphStore(abc.ABC):
             self._normaliser = load_normaliser(self.settings)
         return run_query(self, name, params or {}, normaliser=self._normaliser)
 
+    def labels_of(self, curie: str, labels: Iterable[str] = ENTITY_LABELS) -> list[str]:
+        """The entity labels (among ``labels``) that have a node with this CURIE, most mentioned first."""
+        found = [label for label in labels if self.find_entities(curie, [label], by="id")]
+        return found
+
     @abc.abstractmethod
     def find_entities(self, value: str, labels: Iterable[str], *, by: str = "name") -> list[str]:
         """CURIEs of entities with id ``value`` (``by="id"``) or that name or synonym (``by="name"``)."""

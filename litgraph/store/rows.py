@@ -105,7 +105,6 @@ def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) 
                 "count": len(mentions),
                 "texts": sorted({m.text for m in mentions}),
                 "score": max(scores) if scores else GOLD_SCORE,
-                "model": sorted({m.model for m in mentions if m.model}),
             })
         best: dict[EdgeKey, dict] = {}
         for rel in doc.relations:

@@ -69,7 +69,8 @@ EVIDENCE_COLUMNS = (
     ("model", "STRING"), ("novel", "BOOL"), ("year", "INT64"),
 )
 META_COLUMNS = (("key", "STRING"), ("value", "STRING"))
-MENTION_COLUMNS = (("count", "INT64"), ("texts", "STRING[]"), ("score", "DOUBLE"), ("model", "STRING[]"))
+# the NER models behind an article's mentions are in Article.models (a list column per edge would halve COPY speed)
+MENTION_COLUMNS = (("count", "INT64"), ("texts", "STRING[]"), ("score", "DOUBLE"))
 EDGE_COLUMNS = (
     ("evidence_count", "INT64"), ("pmids", "STRING[]"), ("first_year", "INT64"), ("last_year", "INT64"),
     ("score", "DOUBLE"), ("model", "STRING[]"),
