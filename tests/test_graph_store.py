@@ -204,3 +204,15 @@ def test_open_store_rejects_a_file(settings, tmp_path):
     path.write_text("x")
     with pytest.raises(InputError, match="must be a folder"):
         open_store(settings.with_(graph=str(path)))
+
+
+def test_a_locked_graph_is_a_clear_error(store, settings):
+    import subprocess
+    import sys
+
+    code = ("import sys; from litgraph.store import open_store; from litgraph.settings import Settings; "
+            "from litgraph.errors import LitgraphError\n"
+            "try:\n    open_store(Settings.from_env(graph=sys.argv[1]))\n"
+            "except LitgraphError as err:\n    print(err)\n")
+    result = subprocess.run([sys.executable, "-c", code, settings.graph], capture_output=True, text=True, timeout=120)
+    assert "open in another process" in result.stdout, result.stderr[-500:]

@@ -87,7 +87,13 @@ class LadybugStore(GraphStore):
             raise InputError(f"no graph here ({DB_FILE} missing); build one first with `litgraph build`", path=str(folder))
         self.folder = folder
         self.settings = settings
-        self._db = ladybug.Database(str(folder / DB_FILE), read_only=read_only)
+        try:
+            self._db = ladybug.Database(str(folder / DB_FILE), read_only=read_only)
+        except RuntimeError as err:
+            if "lock" in str(err).lower():
+                raise LitgraphError(f"the graph at {folder} is open in another process (LadybugDB allows one writer); "
+                                    "wait for it to finish or use another --graph") from err
+            raise LitgraphError(f"cannot open the graph at {folder}: {err}") from err
         self._conn = ladybug.Connection(self._db, num_threads=threads)
         if not read_only:
             self._create_schema()
