@@ -11,6 +11,7 @@ from connectors.bioc import read_bioc_xml
 from connectors.pubtator import parse_pubtator
 from litgraph import fetch
 from litgraph.cli import main
+from litgraph.errors import InputError
 from litgraph.records import Deletion, Document, from_json
 
 
@@ -115,3 +116,20 @@ def test_interrupted_fetch_resumes_into_the_same_output(eutils_server, online_en
     assert sorted(pmids) == sorted(sample_articles)  # every record exactly once
     assert eutils_server.count("efetch") == 4  # only the missing batches were fetched
     assert not part.exists() and not cursor.exists()
+
+
+@pytest.mark.parametrize("name,documents", [
+    ("pubmed_samples/medline/pubmed_result2.txt", 4),
+    ("pubmed_samples/entrez/pubmed2.xml", 2),
+    ("biored/Dev.BioC.JSON", 100),
+    ("bc5cdr/CDR_DevelopmentSet.BioC.xml", 500),
+    ("ncbi_disease/NCBIdevelopset_corpus.txt", 100),
+])
+def test_every_file_format_is_recognised(data_dir, settings, name, documents):
+    records = list(fetch.iter_records(str(data_dir / name), settings, progress=False))
+    assert len(records) == documents and all(isinstance(r, Document) and r.title for r in records)
+
+
+def test_unknown_xml_is_refused(samples_dir, settings):
+    with pytest.raises(InputError, match="root <eSearchResult> is neither PubMed XML nor BioC"):
+        list(fetch.iter_records(str(samples_dir / "entrez/esearch1.xml"), settings, progress=False))

@@ -123,7 +123,7 @@ def test_rate_limit_is_shared_by_threads(eutils_server):
         t.join()
     times = sorted(t for t, _, _, _ in eutils_server.requests)
     assert len(times) == 10
-    assert times[-1] - times[0] >= 9 / 20 * 0.95  # 10 requests at 20/s take at least 0.45 s in all
+    assert times[-1] - times[0] >= 9 / 20 * 0.8  # 10 requests at 20/s: 0.45 s from first to last
     assert EUtils(eutils_server.url).rate == 3 and EUtils(eutils_server.url, api_key="k").rate == 10
 
 
