@@ -129,7 +129,11 @@ class Cursor:
 
 
 class _Retry(Exception):
-    """A transient failure worth another try."""
+    """A transient failure worth another try (``retry_after``: seconds the server asked to wait)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -187,9 +191,8 @@ class EUtils:
                         "check LITGRAPH_EUTILS_URL and try again later"
                     ) from err
                 delay = self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
-                retry_after = getattr(err, "retry_after", None)
-                if retry_after:
-                    delay = max(delay, retry_after)
+                if err.retry_after:
+                    delay = max(delay, err.retry_after)
                 log.info("%s: %s; retry %d/%d in %.2fs", utility, err, attempt, self.max_tries - 1, delay)
                 time.sleep(min(delay, 120.0))
         raise AssertionError("unreachable")
@@ -206,10 +209,9 @@ class EUtils:
                 return response.read()
         except urllib.error.HTTPError as err:
             if err.code == 429 or err.code >= 500:
-                retry = _Retry(f"HTTP {err.code}")
                 header = err.headers.get("Retry-After", "") if err.headers else ""
-                retry.retry_after = float(header) if header.replace(".", "", 1).isdigit() else None  # type: ignore[attr-defined]
-                raise retry from err
+                wait = float(header) if header.replace(".", "", 1).isdigit() else None
+                raise _Retry(f"HTTP {err.code}", retry_after=wait) from err
             snippet = err.read(300).decode("utf-8", "replace").strip()
             raise InputError(f"E-utilities {utility} rejected the request (HTTP {err.code}): {snippet}") from err
         except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as err:
