@@ -165,3 +165,26 @@ def test_extractor_streams_annotated_documents(tiny_models, normaliser_settings,
         for r in doc.relations:
             assert r.model == extractor.model_versions[1]
             assert r.subject in {i for m in doc.mentions for i in m.ids}
+
+
+def test_extract_command_writes_annotated_pubtator(tiny_models, normaliser_settings, settings, tmp_path):
+    from connectors.pubtator import read_pubtator
+
+    docs = _slice(settings, "bc5cdr:dev", 3, tmp_path / "in.txt")
+    out = tmp_path / "out.pubtator"
+    result = CliRunner().invoke(main, [
+        "extract", str(tmp_path / "in.txt"), "--model", str(tiny_models["ner"]), "--model", str(tiny_models["re"]),
+        "--models", str(normaliser_settings.models), "--corpora", str(normaliser_settings.corpora),
+        "--format", "pubtator", "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    annotated = list(read_pubtator(out))
+    assert [d.pmid for d in annotated] == [d.pmid for d in docs]
+    assert [d.text for d in annotated] == [d.text for d in docs]
+    assert sum(len(d.mentions) for d in annotated) > 0
+    assert not list(tmp_path.glob(".out.pubtator.*"))  # the temporary file was renamed
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"pmid": "1", "title": "x"}\n{not json\n')
+    result = CliRunner().invoke(main, ["extract", str(bad), "--model", str(tiny_models["ner"]), "--model", str(tiny_models["re"]),
+                                       "--models", str(normaliser_settings.models)])
+    assert result.exit_code == 2 and "line 2" in result.output

@@ -375,6 +375,7 @@ def train_re(
         "dev_scores": dev_scores,
         "best_epoch": result.best_epoch,
         "epoch_seconds": result.epoch_seconds,
+        "epoch_cpu_seconds": result.epoch_cpu_seconds,
         "first_loss": result.losses[0] if result.losses else None,
         "last_loss": result.losses[-1] if result.losses else None,
         "machine": store.machine(),

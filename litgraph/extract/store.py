@@ -20,7 +20,7 @@ from litgraph.errors import InputError
 
 META = "litgraph.json"
 WEIGHTS = ("model.safetensors", "pytorch_model.bin")
-TRAIN_HINT = {"ner": "litgraph train ner --corpus bc5cdr:train --out {path}", "re": "litgraph train re --corpus bc5cdr:train --out {path}"}
+TRAIN_HINT = {"ner": "litgraph train ner --out {path}", "re": "litgraph train re --out {path}"}
 
 
 def quiet_transformers() -> None:
@@ -138,7 +138,8 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
         "",
         f"- **Base model**: `{summary['base_model']}`",
         f"- **Labels**: {', '.join(summary['labels'])}",
-        f"- **Training time**: {summary['train_seconds']:.0f} s ({', '.join(f'{s:.0f}' for s in summary['epoch_seconds'])} s per epoch)",
+        f"- **Training time**: {summary['train_seconds']:.0f} s wall; per epoch {', '.join(f'{s:.0f}' for s in summary['epoch_seconds'])} s wall, "
+        f"{', '.join(f'{s:.0f}' for s in summary.get('epoch_cpu_seconds', []))} s CPU",
         f"- **Machine**: {summary['machine']}",
         f"- **Git commit**: `{summary.get('git_commit') or 'unknown'}`",
         f"- **Best epoch**: {summary['best_epoch']} of {len(summary['epoch_seconds'])}",

@@ -110,6 +110,7 @@ class FitResult:
     best_score: float
     dev_scores: dict[str, Any]
     epoch_seconds: list[float]
+    epoch_cpu_seconds: list[float]
     losses: list[float]
 
 
@@ -149,13 +150,13 @@ def fit(
     )
     fgm = FGM(embeddings, cfg.fgm_epsilon) if cfg.adversarial == "fgm" else None
     autocast = dev.type == "cuda"
-    best = FitResult(0, -1.0, {}, [], [])
+    best = FitResult(0, -1.0, {}, [], [], [])
     best_state = None
     step, stale = 0, 0
     for epoch in range(1, cfg.epochs + 1):
         batches = first if epoch == 1 else make_batches(rng)
         model.train()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch", leave=False)
         for batch in bar:
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=autocast):
@@ -176,6 +177,7 @@ def fit(
             if step >= total:
                 break
         best.epoch_seconds.append(time.perf_counter() - started)
+        best.epoch_cpu_seconds.append(time.process_time() - cpu_started)
         model.eval()
         score, scores = evaluate()
         log.info("epoch %d: dev %.4f (%.0f s)", epoch, score, best.epoch_seconds[-1])
