@@ -21,13 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.graph.ladybug_store import DB_FILE, LadybugStore
-from litgraph.export import _arrow_table, export
+from connectors.graph.ladybug_store import LadybugStore
+from litgraph.export import arrow_table, export
 from litgraph.records import Document, Mention, Relation
-from litgraph.store.rows import content_hash
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
 
 RESULTS = Path(__file__).resolve().parent / "results" / "graph_load_query.json"
@@ -101,10 +99,10 @@ def write_layout(nodes: dict, edges: dict, folder: Path) -> None:
     (folder / "nodes").mkdir(parents=True)
     (folder / "edges").mkdir(parents=True)
     for name, frame in nodes.items():
-        pq.write_table(_arrow_table(frame, dict(NODE_TABLES[name][0])), folder / "nodes" / f"{name}.parquet")
+        pq.write_table(arrow_table(frame, dict(NODE_TABLES[name][0])), folder / "nodes" / f"{name}.parquet")
     for name, frame in edges.items():
         kinds = {"from_label": "STRING", "from": "STRING", "to_label": "STRING", "to": "STRING", **dict(REL_TABLES[name][1])}
-        pq.write_table(_arrow_table(frame, kinds), folder / "edges" / f"{name}.parquet")
+        pq.write_table(arrow_table(frame, kinds), folder / "edges" / f"{name}.parquet")
 
 
 def documents_for(pmids: list[str], ann: dict) -> list[Document]:
@@ -132,6 +130,23 @@ def timed(fn, runs: int) -> dict:
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2), "runs": runs}
+
+
+def neo4j_figures(tables: Path, plans: dict, runs: int) -> dict:
+    """Bulk load through UNWIND batches and query latencies on the Neo4j server at NEO4J_URI (emptied first)."""
+    from litgraph.settings import Settings
+    from litgraph.store import open_store
+
+    with open_store(Settings.from_env(graph=os.environ["NEO4J_URI"])) as store:
+        while store.run_cypher("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
+            pass
+        t = time.perf_counter()
+        loaded = store.bulk_load_parquet(tables)
+        seconds = time.perf_counter() - t
+        n_edges = sum(v for k, v in loaded.items() if k in REL_TABLES)
+        queries = {name: timed(lambda i, name=name, plan=plan: store.query(name, plan(i)), runs) for name, plan in plans.items()}
+    return {"bulk_load": {"seconds": round(seconds, 2), "edges_per_s": round(n_edges / seconds), "target_edges_per_s": 50_000},
+            "queries": queries}
 
 
 def main() -> None:
@@ -185,7 +200,11 @@ def main() -> None:
         t = time.perf_counter()
         export(store, "csv", work / "export-csv")
         export_csv_s = time.perf_counter() - t
+        t = time.perf_counter()
+        export(store, "graphml", work / "graph.graphml")
+        export_graphml_s = time.perf_counter() - t
         store.close()
+        neo4j = neo4j_figures(work / "tables", plans, args.runs) if os.environ.get("NEO4J_URI") else None
         result = {
             "machine": f"{os.cpu_count()}-core {platform.machine()} CPU, shared with other jobs",
             "scale": {"articles": args.articles, "nodes": n_nodes, "edges": n_edges, "mentions": len(edges["MENTIONS"]),
@@ -199,7 +218,9 @@ def main() -> None:
             "queries": queries,
             "query_p95_target_ms": 50,
             "database_bytes": size,
-            "export": {"parquet_s": round(export_parquet_s, 2), "csv_s": round(export_csv_s, 2)},
+            "export": {"parquet_s": round(export_parquet_s, 2), "csv_s": round(export_csv_s, 2),
+                       "graphml_s": round(export_graphml_s, 2), "graphml_bytes": (work / "graph.graphml").stat().st_size},
+            "neo4j": neo4j or "not run: set NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j 5 server to add its figures",
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -2,8 +2,10 @@
 
 The store lives in a folder (``Settings.graph``) holding ``graph.lbdb``. LadybugDB's Cypher is Kuzu's:
 typed node and rel tables with primary keys, ``label(x)`` instead of ``type(r)``/``labels(n)``,
-``* SHORTEST`` for shortest paths, and parameters whose type is inferred from the values (so nullable
-values are written through ``CAST``). All of this backend's Cypher is in this module.
+``* SHORTEST`` for shortest paths, and a key lookup needs the node's label. Rows are handed over as typed
+Arrow tables: ``COPY`` appends new nodes and edges, ``LOAD FROM`` drives merges (5-10x faster than
+``UNWIND`` of Python lists, and nullable columns keep their type). All of this backend's Cypher is in
+this module.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from litgraph.store.schema import (
     NODE_TABLES,
     REL_TABLES,
     EdgeKey,
+    arrow_type,
 )
 
 log = logging.getLogger(__name__)
@@ -36,16 +39,6 @@ DB_FILE = "graph.lbdb"
 
 _REL_KEYS = (("from", "STRING"), ("to", "STRING"))
 _PAIR = (("s", "STRING"), ("o", "STRING"))
-_ARROW = {}
-
-
-def _arrow_type(kind: str):
-    import pyarrow as pa
-
-    if not _ARROW:
-        _ARROW.update({"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(), "BOOL": pa.bool_(),
-                       "STRING[]": pa.list_(pa.string())})
-    return _ARROW[kind]
 
 
 def _arrow(rows: list[dict], columns: Iterable[tuple[str, str]], prefix: str = "c_"):
@@ -57,8 +50,8 @@ def _arrow(rows: list[dict], columns: Iterable[tuple[str, str]], prefix: str = "
     import pyarrow as pa
 
     columns = tuple(columns)
-    schema = pa.schema([(prefix + name, _arrow_type(kind)) for name, kind in columns])
-    return pa.table({prefix + name: pa.array([r.get(name) for r in rows], type=_arrow_type(kind)) for name, kind in columns},
+    schema = pa.schema([(prefix + name, arrow_type(kind)) for name, kind in columns])
+    return pa.table({prefix + name: pa.array([r.get(name) for r in rows], type=arrow_type(kind)) for name, kind in columns},
                     schema=schema)
 
 

@@ -12,12 +12,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from litgraph.errors import InputError
-from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES
+from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, arrow_type
 
 if TYPE_CHECKING:
     import pandas
@@ -148,17 +148,11 @@ def _raw_key(label: str, key: str) -> str:
     return key
 
 
-def _arrow_type(kind: str):
+def arrow_table(frame: "pandas.DataFrame", kinds: dict[str, str]):
+    """A DataFrame as an Arrow table typed by schema column types (``kinds``: column -> type; STRING if absent)."""
     import pyarrow as pa
 
-    return {"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(), "BOOL": pa.bool_(),
-            "STRING[]": pa.list_(pa.string())}[kind]
-
-
-def _arrow_table(frame: "pandas.DataFrame", kinds: dict[str, str]):
-    import pyarrow as pa
-
-    schema = pa.schema([(c, _arrow_type(kinds.get(c, "STRING"))) for c in frame.columns])
+    schema = pa.schema([(c, arrow_type(kinds.get(c, "STRING"))) for c in frame.columns])
     records = frame.astype(object).where(frame.notna(), None).to_dict("list")
     return pa.table({c: pa.array(records[c], type=schema.field(c).type) for c in frame.columns}, schema=schema)
 
@@ -183,7 +177,7 @@ def write_tables(store: "GraphStore", out: Path, fmt: str = "csv", graph: nx.Mul
                     continue
                 kinds = dict(spec[name])
                 if fmt == "parquet":
-                    pq.write_table(_arrow_table(frame, kinds), tmp / sub / f"{name}.parquet")
+                    pq.write_table(arrow_table(frame, kinds), tmp / sub / f"{name}.parquet")
                 else:
                     frame = frame.copy()
                     for column, kind in kinds.items():
@@ -290,8 +284,3 @@ def _atomic_dir(out: Path, build) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
-
-
-def iter_rows(frame: "pandas.DataFrame") -> Iterable[dict[str, Any]]:
-    """Rows of a table as dicts with None for missing values."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")

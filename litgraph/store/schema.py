@@ -94,6 +94,17 @@ REL_TABLES = {
 
 
 
+def arrow_type(kind: str):
+    """The Arrow type of a column type above (Parquet export, bulk load, LadybugDB's COPY / LOAD FROM)."""
+    import pyarrow as pa
+
+    types = {"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(), "BOOL": pa.bool_(),
+             "STRING[]": pa.list_(pa.string())}
+    if kind not in types:
+        raise ValueError(f"unknown column type {kind!r}")
+    return types[kind]
+
+
 @dataclass(frozen=True)
 class EdgeKey:
     """An aggregated edge: its type and its two endpoints (label and CURIE)."""
