@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -54,7 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env(corpora=args.corpora)
     corpora = {name: load_corpus(name, settings) for name in DEV}
-    results: dict = {"machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "ablation": {}}
+    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs (shared with other jobs)",
+                     "ablation": {}}
     with tempfile.TemporaryDirectory() as tmp:
         docs, used = train_documents(settings, TRAIN_SPLITS)
         started = time.perf_counter()

@@ -64,7 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default=str(REPO.parent / "shared" / "data"))
     args = parser.parse_args()
-    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs (shared with other jobs)"}
+    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs (shared with other jobs)",
+                     "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "index.pkl"
         build_s, build_mb = _child(BUILD, str(path), args.corpora)
@@ -113,6 +114,7 @@ def main() -> None:
             "cold_mentions_per_s": round(cold), "stream_mentions_per_s": round(stream),
             "documents_mentions_per_s": round(with_docs), "documents_per_s": round(len(docs) / (len(mentions) / with_docs), 1),
         }
+        results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
         print(json.dumps(results["speed_one_core"]), flush=True)
     out = REPO / "bench" / "results" / "normalise_speed.json"
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -70,3 +70,10 @@ def test_every_command_has_help_with_an_example():
     for args in (["eval", "normalize"], ["normalise", "build-index"], ["normalise", "lookup"], ["normalise", "info"]):
         result = CliRunner().invoke(main, [*args, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_build_index_refuses_dev_and_test_splits_as_synonym_sources(tmp_path, normaliser_settings):
+    result = _run(["normalise", "build-index", "--models", str(tmp_path), "--train", "bc5cdr:dev"], normaliser_settings)
+    assert result.exit_code == 2
+    assert "only train splits" in result.stderr
+    assert not (tmp_path / "normaliser").exists()

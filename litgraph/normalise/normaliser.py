@@ -91,6 +91,7 @@ class Normaliser:
         self._position: dict[str, int] | None = None
         self._by_xref: dict[str, list[int]] | None = None
         self._human_genes: np.ndarray | None = None
+        self._buffers: dict[str, np.ndarray] = {}  # per type: score accumulator of the fuzzy step
         self._species = "human"
         self._cache: dict[tuple[str, str, tuple], tuple[list[str], float, list[str]]] = {}
 
@@ -288,7 +289,7 @@ class Normaliser:
         """Best concepts of ``etype`` by trigram cosine (idf-weighted): [(concept number, score)].
 
         Candidates come from the query's rarer trigrams only; the best ``FUZZY_RERANK`` of them are
-        then scored exactly on all trigrams.
+        then scored exactly, the common trigrams found by binary search in their (sorted) postings.
         """
         if not folded:
             return []
@@ -301,24 +302,36 @@ class Normaliser:
         weight = {g: float(idf[i]) ** 2 for g, i in known.items()}
         query_norm = (sum(weight.values()) + (len(query) - len(known)) * float(idf.max()) ** 2) ** 0.5
         cap = max(500, int(FUZZY_COMMON * len(table["names"])))
-        lists, list_weights = [], []
+        buffer = self._buffers.get(etype)
+        if buffer is None:
+            buffer = self._buffers[etype] = np.zeros(len(table["names"]), dtype=np.float64)
+        lists, common = [], []
         for g, i in known.items():
-            start, end = indptr[i], indptr[i + 1]
+            start, end = int(indptr[i]), int(indptr[i + 1])
             if end - start <= cap:
-                lists.append(postings[start:end])
-                list_weights.append(np.full(end - start, weight[g], dtype=np.float32))
+                rows = postings[start:end]
+                buffer[rows] += weight[g]  # a trigram's postings hold each name once
+                lists.append(rows)
+            else:
+                common.append((postings[start:end], weight[g]))
         if not lists:
             return []
-        rows = np.concatenate(lists)
-        unique, inverse = np.unique(rows, return_inverse=True)
-        partial = np.bincount(inverse, weights=np.concatenate(list_weights)) / table["norms"][unique]
-        shortlist = unique[np.argsort(-partial)[:FUZZY_RERANK]]
-        scored = []
-        names, query_set = table["names"], weight.keys()
-        for row in shortlist:
-            dot = sum(weight[g] for g in query_set & strings.grams(names[row]))
-            scored.append((dot / (float(table["norms"][row]) * query_norm), int(table["concepts"][row])))
-        scored.sort(reverse=True)
+        touched = np.concatenate(lists)
+        dots_all = buffer[touched]
+        buffer[touched] = 0.0
+        partial = dots_all / table["norms"][touched]
+        if len(partial) > FUZZY_RERANK * 4:
+            keep = np.argpartition(-partial, FUZZY_RERANK * 4)[: FUZZY_RERANK * 4]
+            touched, partial, dots_all = touched[keep], partial[keep], dots_all[keep]
+        order = np.argsort(-partial, kind="stable")
+        shortlist, first = np.unique(touched[order], return_index=True)
+        best = np.sort(first)[:FUZZY_RERANK]
+        shortlist, dots = touched[order][best], dots_all[order][best]
+        for rows_with_gram, w in common:  # sorted by name number: membership by binary search
+            at = np.minimum(np.searchsorted(rows_with_gram, shortlist), len(rows_with_gram) - 1)
+            dots = dots + w * (rows_with_gram[at] == shortlist)
+        cosines = dots / (table["norms"][shortlist] * query_norm)
+        scored = sorted(zip(cosines.tolist(), table["concepts"][shortlist].tolist()), reverse=True)
         result, seen = [], set()
         for score, concept in scored:
             if concept not in seen:
