@@ -9,5 +9,5 @@ MATCH (art:Article)-[:HAS_EVIDENCE]->(e)
 RETURN art.pmid AS pmid, art.year AS year, art.title AS title, art.retracted AS retracted,
        e.edge AS edge, e.relation AS relation, e.subject AS subject, e.object AS object,
        e.sentence AS sentence, e.score AS score, e.model AS model
-ORDER BY coalesce(year, 0) DESC, pmid DESC
+ORDER BY coalesce(year, 0) DESC, pmid DESC, edge
 LIMIT $limit

@@ -7,5 +7,5 @@ MATCH (s)-[r:INDUCES|TREATS|POSITIVELY_CORRELATED_WITH|NEGATIVELY_CORRELATED_WIT
 WHERE r.first_year >= $since
 RETURN s.id AS subject, s.name AS subject_name, type(r) AS edge, o.id AS object, o.name AS object_name,
        r.first_year AS first_year, r.evidence_count AS evidence_count, r.score AS score, r.pmids AS pmids
-ORDER BY first_year DESC, evidence_count DESC, subject, object
+ORDER BY first_year DESC, evidence_count DESC, subject, object, edge
 LIMIT $limit

@@ -170,8 +170,8 @@ class Neo4jStore(GraphStore):
     def iter_edges(self, edge: str) -> Iterator[dict]:
         _, columns = REL_TABLES[_check(edge, REL_TABLES)]
         for row in self.run_cypher(
-            f"MATCH (a)-[r:{edge}]->(b) RETURN {_LABEL_OF.format(v='a')} AS from_label, coalesce(a.id, a.pmid) AS from, "
-            f"{_LABEL_OF.format(v='b')} AS to_label, coalesce(b.id, b.pmid) AS to, properties(r) AS p"
+            f"MATCH (a)-[r:{edge}]->(b) RETURN {_LABEL_OF.format(v='a')} AS from_label, coalesce(a.id, a.pmid) AS `from`, "
+            f"{_LABEL_OF.format(v='b')} AS to_label, coalesce(b.id, b.pmid) AS `to`, properties(r) AS p"
         ):
             p = row.pop("p")
             yield {**row, **{name: p.get(name) for name, _ in columns}}
@@ -206,11 +206,11 @@ class Neo4jStore(GraphStore):
                 groups = defaultdict(list)
                 for r in rows.to_pylist():
                     a, b = r.pop("from_label"), r.pop("to_label")
-                    groups[(a, b)].append({"from": r.pop("from"), "to": r.pop("to"), "props": r})
+                    groups[(a, b)].append({"src": r.pop("from"), "dst": r.pop("to"), "props": r})
                 for (a, b), part in groups.items():
                     ka, kb = NODE_TABLES[_check(a, NODE_TABLES)][1], NODE_TABLES[_check(b, NODE_TABLES)][1]
                     self._retrying(lambda part=part, a=a, b=b, ka=ka, kb=kb: self.run_cypher(
-                        f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.from}}) MATCH (b:{b} {{{kb}: r.to}}) "
+                        f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.src}}) MATCH (b:{b} {{{kb}: r.dst}}) "
                         f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part}))
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
         return loaded
