@@ -47,21 +47,26 @@ def _key_of(label: str, value: str) -> str:
 def to_networkx(store: "GraphStore", query: str | None = None, params: dict | None = None) -> nx.MultiDiGraph:
     """The graph (or a query's subgraph) as a ``networkx.MultiDiGraph``: node attribute ``label``, edge key and
     attribute ``type``, other attributes as stored (lists stay lists)."""
+    keep = query_nodes(store, query, params or {}) if query else None
     graph = nx.MultiDiGraph()
     for label in EXPORT_NODES:
         for row in store.iter_nodes(label):
-            graph.add_node(node_key(label, row), label=label, **{k: v for k, v in row.items() if v is not None})
+            key = node_key(label, row)
+            if keep is None or key in keep:
+                graph.add_node(key, label=label, **{k: v for k, v in row.items() if v is not None})
     for edge in REL_TABLES:
         for row in store.iter_edges(edge):
-            props = {k: v for k, v in row.items() if k not in ("from_label", "from", "to_label", "to") and v is not None}
-            graph.add_edge(_key_of(row["from_label"], row["from"]), _key_of(row["to_label"], row["to"]), key=edge, type=edge, **props)
-    if query:
-        graph = query_subgraph(store, graph, query, params or {})
+            u, v = _key_of(row["from_label"], row["from"]), _key_of(row["to_label"], row["to"])
+            if keep is not None and (u not in keep or v not in keep):
+                continue
+            props = {k: x for k, x in row.items() if k not in ("from_label", "from", "to_label", "to") and x is not None}
+            graph.add_edge(u, v, key=edge, type=edge, **props)
     return graph
 
 
-def query_subgraph(store: "GraphStore", graph: nx.MultiDiGraph, query: str, params: dict) -> nx.MultiDiGraph:
-    """The part of ``graph`` induced by the CURIEs and PMIDs that the rows of a named query contain."""
+def query_nodes(store: "GraphStore", query: str, params: dict) -> set[str]:
+    """The node ids (CURIEs, ``PMID:<pmid>``) that the rows of a named query contain: its subgraph is the
+    part of the graph they induce."""
     from litgraph.query import run_query
 
     names: set[str] = set()
@@ -73,7 +78,7 @@ def query_subgraph(store: "GraphStore", graph: nx.MultiDiGraph, query: str, para
                 names.add(item)
                 if "pmid" in column:
                     names.add(f"PMID:{item}")
-    return graph.subgraph(n for n in graph if n in names).copy()
+    return names
 
 
 def write_graphml(graph: nx.MultiDiGraph, out: Path) -> Path:
