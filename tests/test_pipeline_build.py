@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from click.testing import CliRunner
 
 from connectors.pubtator import read_pubtator, write_pubtator
@@ -12,6 +13,12 @@ from litgraph.cli import main
 from litgraph.pipeline import build
 from litgraph.store import open_store
 from tests.fixtures.pipeline import graph_snapshot
+
+
+@pytest.fixture()
+def settings(pipeline_settings):
+    """A fresh graph, with the session's normalisation index."""
+    return pipeline_settings
 
 
 def test_build_loads_every_article_and_a_rebuild_changes_nothing(cdr_folder, settings):
@@ -49,7 +56,7 @@ def test_a_changed_file_is_reread_and_only_its_revised_article_reloaded(cdr_fold
 def test_build_command_prints_a_json_report(cdr_folder, settings):
     result = CliRunner().invoke(
         main, ["build", str(cdr_folder), "--annotated", "--graph", settings.graph, "--format", "json", "--no-progress"],
-        env={"LITGRAPH_CORPORA": str(settings.corpora)})
+        env={"LITGRAPH_CORPORA": str(settings.corpora), "LITGRAPH_MODELS": str(settings.models)})
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["articles_loaded"] == 60 and report["failures"] == []

@@ -6,6 +6,7 @@ import gzip
 import json
 import shutil
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
@@ -14,6 +15,12 @@ from litgraph.cli import main
 from litgraph.pipeline import build, refresh
 from litgraph.store import open_store
 from tests.fixtures.pipeline import DELETED, graph_snapshot
+
+
+@pytest.fixture()
+def settings(pipeline_settings):
+    """A fresh graph, with the session's normalisation index."""
+    return pipeline_settings
 
 UPDATE = "pubmed26n1335.xml.gz"
 
@@ -74,7 +81,7 @@ def test_corrupt_records_are_reported_with_their_pmid_and_the_rest_loads(samples
 
     result = CliRunner().invoke(
         main, ["build", str(source), "--annotated", "--graph", settings.graph, "--format", "json", "--no-progress"],
-        env={"LITGRAPH_CORPORA": str(settings.corpora)})
+        env={"LITGRAPH_CORPORA": str(settings.corpora), "LITGRAPH_MODELS": str(settings.models)})
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert sorted(f["pmid"] for f in report["failures"]) == sorted(broken)
@@ -82,7 +89,7 @@ def test_corrupt_records_are_reported_with_their_pmid_and_the_rest_loads(samples
     assert report["store"]["articles"] == len(articles) - 2
 
     text = CliRunner().invoke(main, ["build", str(source), "--annotated", "--graph", settings.graph, "--no-progress"],
-                              env={"LITGRAPH_CORPORA": str(settings.corpora)})
+                              env={"LITGRAPH_CORPORA": str(settings.corpora), "LITGRAPH_MODELS": str(settings.models)})
     assert all(f"PMID {pmid}" in text.output for pmid in broken)
 
 

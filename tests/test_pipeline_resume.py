@@ -39,14 +39,16 @@ def _run_and_kill(folder, graph, env, after_batches: int, extra: float) -> bool:
     return True
 
 
-def test_build_killed_twice_at_random_points_resumes_to_a_clean_graph(cdr_docs, tmp_path, data_dir):
+def test_build_killed_twice_at_random_points_resumes_to_a_clean_graph(cdr_docs, tmp_path, data_dir, normaliser,
+                                                                      normaliser_settings):
     folder = tmp_path / "src"
     write_slices(cdr_docs[:96], folder, per_file=32)  # 3 units of 4 batches each
-    env = {**os.environ, "LITGRAPH_CORPORA": str(data_dir)}
-    clean = Settings.from_env(corpora=str(data_dir), graph=str(tmp_path / "clean"))
+    models = str(normaliser_settings.models)
+    env = {**os.environ, "LITGRAPH_CORPORA": str(data_dir), "LITGRAPH_MODELS": models}
+    clean = Settings.from_env(corpora=str(data_dir), models=models, graph=str(tmp_path / "clean"))
     build([str(folder)], clean, annotated=True, batch_size=8, progress=False)
 
-    resumed = Settings.from_env(corpora=str(data_dir), graph=str(tmp_path / "resumed"))
+    resumed = Settings.from_env(corpora=str(data_dir), models=models, graph=str(tmp_path / "resumed"))
     seed = int(os.environ.get("LITGRAPH_TEST_SEED", time.time()))
     rng = random.Random(seed)
     kills = 0
