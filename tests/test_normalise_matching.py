@@ -93,10 +93,12 @@ def test_resolver_names_and_curies(normaliser):
 def test_genes_are_human_first_unless_the_text_is_about_mice_or_rats(normaliser):
     from litgraph.normalise.normaliser import species_of
 
-    assert species_of("IL-10 deficient mice were crossed with mice lacking ...") == "rodent"
+    assert species_of("IL-10 deficient mice were crossed with mice lacking ...") == "mouse"
+    assert species_of("In rats, and in a murine model, rats were ...") == "rat"
     assert species_of("Patients with IL-10 polymorphisms and healthy mice") == "human"
     human, _ = normaliser.normalise_mention("IL-10", "Gene")
     assert human == ["NCBIGene:3586"] and "HGNC:5962" in normaliser.concept(human[0]).xrefs
     mouse, _ = normaliser.normalise_mention("IL-10", "Gene", context="IL-10 knockout mice; in these mice the colon ...")
     assert mouse and mouse != human
     assert not any(x.startswith("HGNC:") for x in normaliser.concept(mouse[0]).xrefs)
+    assert normaliser.index.species[normaliser.index.ids.index(mouse[0])] == 2  # tagged "mouse" from train documents

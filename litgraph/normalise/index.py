@@ -24,11 +24,12 @@ from tqdm import tqdm
 
 from litgraph.errors import InputError
 from litgraph.normalise import strings, vocab
+from litgraph.normalise.species import SPECIES, species_of
 from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
@@ -182,15 +183,22 @@ def _read_chemical_mappings(builder: _Builder, sources: vocab.Sources) -> None:
         builder.xref(f"MESH:{mesh_id}", f"PUBCHEM:{cid}")
 
 
-def train_names(docs: Iterable[Document]) -> tuple[Counter, Counter]:
-    """Counts of (type, name, id) for single-concept mentions and (type, name, ids) for multi-concept ones.
+def train_names(docs: Iterable[Document]) -> tuple[Counter, Counter, dict[str, Counter]]:
+    """Counts of (type, name, id) for single-concept mentions and (type, name, ids) for multi-concept ones,
+    and the species of the documents each gene id was annotated in.
 
     The parts of a composite mention whose parts are annotated (BC5CDR) count as single names.
     """
     single: Counter = Counter()
     multi: Counter = Counter()
+    gene_species: dict[str, Counter] = defaultdict(Counter)
     for doc in docs:
+        species = None
         for m in doc.mentions:
+            if m.type == "Gene":
+                species = species or species_of(doc.text)
+                for curie in m.ids:
+                    gene_species[curie][species] += 1
             if m.type not in TYPE_BIT or not m.ids:
                 continue
             if len(m.ids) == 1:
@@ -200,12 +208,13 @@ def train_names(docs: Iterable[Document]) -> tuple[Counter, Counter]:
                 if len(m.composite) == len(m.ids):
                     for part, curie in zip(m.composite, m.ids):
                         single[m.type, part, curie] += 1
-    return single, multi
+    return single, multi, gene_species
 
 
 def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, tuple[str, ...]]:
-    """Train names become tier-0 synonyms of their majority id; returns folded multi-id names by type
-    (those annotated with several ids more often than with any single one)."""
+    """Train names become tier-0 synonyms of their majority id (gene names also, at a lower tier, of
+    their other ids, for the species step); returns folded multi-id names by type (those annotated
+    with several ids more often than with any single one)."""
     best: dict[tuple[str, str], tuple[int, str, str]] = {}
     for (etype, text, curie), n in single.items():
         folded = strings.key(text)
@@ -216,6 +225,11 @@ def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, 
         concept.type_mask |= TYPE_BIT[etype]
         concept.names[text] = TRAIN
         if etype == "Gene":
+            concept.cased.append(text)
+    for (etype, text, curie), _ in single.items():  # genes of other species under the same name
+        if etype == "Gene" and best.get((etype, strings.key(text)), (0, curie))[1] != curie:
+            concept = builder.add(curie, TYPE_BIT[etype], text)
+            concept.names.setdefault(text, SUPP_NAME)
             concept.cased.append(text)
     best_multi: dict[str, tuple[int, tuple[str, ...]]] = {}
     for (etype, text, curies), n in multi.items():
@@ -240,6 +254,7 @@ class Index:
     bags: dict[str, tuple[int, ...]]  # order-free key -> concepts, best first
     cased: dict[str, tuple[int, ...]]  # gene symbol as written -> concepts
     multi: dict[str, tuple[str, ...]]  # "Type<TAB>folded" -> ids (multi-concept train names)
+    species: np.ndarray  # uint8 index into species.SPECIES per concept (genes)
     fuzzy: dict[str, dict]  # type -> trigram index
 
     def save(self, path: Path) -> None:
@@ -311,7 +326,7 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
     builder = _Builder()
     steps = tqdm(total=9, desc="normalisation index", unit="step", disable=not progress)
     _read_vocabularies(builder, sources, steps)
-    single, multi_counts = train_names(train_docs)
+    single, multi_counts, gene_species = train_names(train_docs)
     multi = _add_train(builder, single, multi_counts)
     steps.update()
 
@@ -321,10 +336,16 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
     bags: dict[str, array] = defaultdict(lambda: array("q"))
     cased: dict[str, array] = defaultdict(lambda: array("q"))
     types = np.zeros(len(ids), dtype=np.uint8)
+    species = np.zeros(len(ids), dtype=np.uint8)
     names, synonyms, xrefs, trees = [], [], [], []
     for i, curie in enumerate(ids):
         concept = builder.concepts.pop(curie)
         types[i] = concept.type_mask
+        if concept.type_mask & TYPE_BIT["Gene"]:
+            if any(x.startswith("HGNC:") for x in concept.xrefs):
+                species[i] = SPECIES.index("human")
+            elif curie in gene_species:
+                species[i] = SPECIES.index(gene_species[curie].most_common(1)[0][0])
         names.append(concept.name)
         synonyms.append(SEP.join(n for n in concept.names if n != concept.name))
         xrefs.append(SEP.join(x for x in concept.xrefs if x.split(":", 1)[0] != "MESH" or x in position))
@@ -369,7 +390,7 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
         "concepts": len(ids),
         "keys": len(exact_final),
     }
-    index = Index(meta, ids, types, names, synonyms, xrefs, trees, exact_final, bags_final, cased_final, multi, fuzzy)
+    index = Index(meta, ids, types, names, synonyms, xrefs, trees, exact_final, bags_final, cased_final, multi, species, fuzzy)
     index.save(path)
     log.info("normalisation index: %d concepts, %d keys in %.0f s", len(ids), len(exact_final), meta["build_seconds"])
     return index

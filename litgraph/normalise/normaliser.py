@@ -13,8 +13,9 @@ Matching is a small pipeline; each step runs only when the ones before it found 
 6. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
 7. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
 
-``species``: when genes of several species share a name, human genes (HGNC) are preferred unless
-the document speaks mostly of mice or rats (then the non-human gene ids learnt from train names).
+``species``: when genes of several species share a name, the gene of the document's species is
+preferred (``species_of``: mouse or rat when the text speaks of them more than of people), then the
+human gene (HGNC); non-human gene ids come from train names, tagged with their documents' species.
 A Normaliser caches its answers and is not thread-safe: use one per thread or process.
 
 Every answer has a score in [0, 1]; below ``threshold`` the answer is ``[]`` (the corpora's ``-1``).
@@ -32,6 +33,7 @@ import numpy as np
 from litgraph.errors import InputError
 from litgraph.normalise import strings
 from litgraph.normalise.abbreviations import abbreviation_map
+from litgraph.normalise.species import SPECIES, species_of
 from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, build_index
 from litgraph.records import Concept, Document
 from litgraph.settings import Settings
@@ -46,16 +48,6 @@ _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
 FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
 FUZZY_RERANK = 50  # candidates scored on all their trigrams
-
-
-_RODENT = re.compile(r"\b(?:mice|mouse|murine|rats?|rodents?)\b", re.IGNORECASE)
-_HUMAN = re.compile(r"\b(?:humans?|patients?|men|women|children|participants|subjects|individuals)\b", re.IGNORECASE)
-
-
-def species_of(text: str) -> str:
-    """ "rodent" when a text speaks of mice or rats more than of people, else "human"."""
-    rodent = len(_RODENT.findall(text))
-    return "rodent" if rodent and rodent > len(_HUMAN.findall(text)) else "human"
 
 
 def index_path(settings: Settings) -> Path:
@@ -90,7 +82,6 @@ class Normaliser:
         self.steps = frozenset(steps)
         self._position: dict[str, int] | None = None
         self._by_xref: dict[str, list[int]] | None = None
-        self._human_genes: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}  # per type: score accumulator of the fuzzy step
         self._species = "human"
         self._cache: dict[tuple[str, str, tuple], tuple[list[str], float, list[str]]] = {}
@@ -141,7 +132,7 @@ class Normaliser:
     def explain(self, text: str, etype: str, abbreviations: dict[str, list[str]] | None = None, species: str = "human"):
         """``(ids, score, composite parts, step)``: the answer and the pipeline step that gave it (None: no answer).
 
-        ``species`` ("human" or "rodent", see ``species_of``) picks among genes that share a name.
+        ``species`` ("human", "mouse" or "rat", see ``species_of``) picks among genes that share a name.
         """
         text = text.strip()
         abbreviations = abbreviations or {}
@@ -231,18 +222,13 @@ class Normaliser:
             return None
         types = self.index.types
         typed = [c for c in candidates if types[c] & bit]
-        if typed and bit == TYPE_BIT["Gene"] and "species" in self.steps:
-            human = self._human()
-            wanted = self._species == "human"
-            return next((c for c in typed if human[c] == wanted), typed[0])
+        if len(typed) > 1 and bit == TYPE_BIT["Gene"] and "species" in self.steps:
+            species = self.index.species
+            for wanted in dict.fromkeys((SPECIES.index(self._species), SPECIES.index("human"))):
+                found = next((c for c in typed if species[c] == wanted), None)
+                if found is not None:
+                    return found
         return typed[0] if typed else None
-
-    def _human(self) -> np.ndarray:
-        """Per concept: True for human genes (those with an HGNC id)."""
-        if self._human_genes is None:
-            self._human_genes = np.fromiter(("HGNC:" in x for x in self.index.xrefs), dtype=bool,
-                                            count=len(self.index.xrefs))
-        return self._human_genes
 
     def _composite(self, text: str, etype: str) -> tuple[list[str], float, list[str]] | None:
         """Split coordinated mentions; every part must resolve (any step but this one) to a different concept.
