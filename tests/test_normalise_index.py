@@ -56,8 +56,10 @@ SUPP_XML = """<?xml version="1.0"?>
 """
 
 HGNC_TSV = (
-    "hgnc_id\tsymbol\tname\tstatus\talias_symbol\tprev_symbol\tentrez_id\tensembl_gene_id\tuniprot_ids\n"
-    "HGNC:1100\tBRCA1\tBRCA1 DNA repair associated\tApproved\tRNF53|BRCC1\tPPP1R53\t672\tENSG00000012048\tP38398\n"
+    "hgnc_id\tsymbol\tname\tstatus\talias_symbol\tprev_symbol\tentrez_id\tensembl_gene_id\tuniprot_ids\talias_name\t"
+    "prev_name\n"
+    "HGNC:1100\tBRCA1\tBRCA1 DNA repair associated\tApproved\tRNF53|BRCC1\tPPP1R53\t672\tENSG00000012048\tP38398\t"
+    "\"BRCA1/BRCA2-containing complex, subunit 1\"\t\"breast cancer 1\"\n"
 )
 
 
@@ -107,6 +109,7 @@ def test_official_release_formats_build_a_working_index(official_sources, tmp_pa
     assert {"MONDO:0007254", "UMLS:C0006142", "DOID:1612"} <= set(breast.xrefs)
     assert normaliser.normalise_mention("mammary cancer", "Disease")[0] == ["MESH:D001943"]
     assert normaliser.normalise_mention("BRCC1", "Gene")[0] == ["NCBIGene:672"]
+    assert normaliser.normalise_mention("breast cancer 1", "Gene")[0] == ["NCBIGene:672"]
     assert normaliser.concept("NCBIGene:672").xrefs[0] == "HGNC:1100"
     # a MONDO disease without a MeSH code becomes an OMIM concept
     assert normaliser.normalise_mention("familial breast-ovarian cancer 1", "Disease")[0] == ["OMIM:604370"]

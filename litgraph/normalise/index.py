@@ -121,6 +121,8 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
             builder.name(curie, alias, SUPP_NAME)
         for previous in gene.previous:
             builder.name(curie, previous, SUPP_SYNONYM)
+        for other in gene.other_names:
+            builder.name(curie, other, SUPP_SYNONYM)
         for xref in gene.xrefs:
             builder.xref(curie, xref)
     progress.update()

@@ -207,7 +207,7 @@ class Normaliser:
             best = self._first(index.cased.get(text), bit)
             if best is not None:
                 return [index.ids[best]], 1.0, "exact"
-        best = self._first(index.exact.get(folded), bit)
+        best = self._first(index.exact.get(folded), bit, text)
         if best is not None:
             return [index.ids[best]], 1.0, "exact"
         if "bag" in self.steps:
@@ -216,12 +216,19 @@ class Normaliser:
                 return [index.ids[best]], 0.95, "bag"
         return None
 
-    def _first(self, candidates: tuple[int, ...] | None, bit: int) -> int | None:
-        """The best candidate of the type; for genes, one of the document's species when there is one."""
+    def _first(self, candidates: tuple[int, ...] | None, bit: int, text: str | None = None) -> int | None:
+        """The best candidate of the type: for genes, one of the document's species when there is one;
+        otherwise one with a name spelt as ``text`` (case aside: "amphetamines" is the class) if any."""
         if not candidates:
             return None
         types = self.index.types
         typed = [c for c in candidates if types[c] & bit]
+        if text and len(typed) > 1 and bit != TYPE_BIT["Gene"]:
+            literal = text.lower()
+            index = self.index
+            spelt = [c for c in typed if index.names[c].lower() == literal
+                     or literal in index.synonyms[c].lower().split(SEP)]
+            typed = spelt + [c for c in typed if c not in spelt]
         if len(typed) > 1 and bit == TYPE_BIT["Gene"] and "species" in self.steps:
             species = self.index.species
             for wanted in dict.fromkeys((SPECIES.index(self._species), SPECIES.index("human"))):

