@@ -170,3 +170,15 @@ def test_queries_ship_in_the_wheel(tmp_path):
     shipped = {Path(n).name for n in names if "/data/share/litgraph/queries/" in n}
     assert {f"{name}.cypher" for name in NAMES} <= shipped
     assert "path.ladybug.cypher" in shipped
+
+
+def test_dialects_stay_apart():
+    """The portable files use no LadybugDB-only syntax and the overrides no Neo4j-only syntax."""
+    kuzu_only = ("label(", "list_transform(", "SHORTEST", "{label:", "list_contains(")
+    neo4j_only = ("labels(", "type(", "shortestPath(", ":Entity")
+    for q in list_queries():
+        assert not [w for w in kuzu_only if w in q.texts[""]], q.name
+        if "ladybug" in q.texts:
+            assert not [w for w in neo4j_only if w in q.texts["ladybug"]], q.name
+        else:
+            assert not [w for w in neo4j_only if w in q.texts[""]], f"{q.name} needs a ladybug override"
