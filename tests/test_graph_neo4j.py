@@ -1,4 +1,4 @@
-"""The Neo4j backend against a real server: runs only when NEO4J_URI is set (e.g. `docker compose up -d`)."""
+"""The Neo4j backend: errors without a server always; against a real server when NEO4J_URI is set (docker compose up -d)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,34 @@ import os
 
 import pytest
 
-pytestmark = [
-    pytest.mark.neo4j,
-    pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason="NEO4J_URI is not set; start Neo4j (docker compose up -d) "
-                       "and export NEO4J_URI, NEO4J_PASSWORD to run these"),
-]
+from litgraph.errors import InputError, LitgraphError
+from litgraph.settings import Settings
+from litgraph.store import open_store
+
+SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_server_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    uri = f"bolt://127.0.0.1:{_free_port()}"
+    with pytest.raises(InputError, match="NEO4J_PASSWORD is not set"):
+        open_store(Settings.from_env(graph=uri))
+    monkeypatch.setenv("NEO4J_PASSWORD", "not-a-real-secret")
+    with pytest.raises(LitgraphError, match="cannot reach Neo4j") as err:
+        open_store(Settings.from_env(graph=uri))
+    assert "not-a-real-secret" not in str(err.value)
 
 
 @pytest.fixture()
 def neo4j_store(data_dir):
-    from litgraph.settings import Settings
-    from litgraph.store import open_store
-
     store = open_store(Settings.from_env(corpora=str(data_dir), graph=os.environ["NEO4J_URI"]))
     store.run_cypher("MATCH (n) DETACH DELETE n")
     yield store
@@ -25,6 +41,8 @@ def neo4j_store(data_dir):
     store.close()
 
 
+@pytest.mark.neo4j
+@pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)
 def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
     neo4j_store.upsert_documents(graph_docs)
     assert neo4j_store.stats() == built_graph.stats()
@@ -39,6 +57,8 @@ def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
     assert neo4j_store.query("path", {"a": entity, "b": other})[0]["hops"] == 1
 
 
+@pytest.mark.neo4j
+@pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)
 def test_neo4j_idempotent_and_delete(neo4j_store, graph_docs):
     neo4j_store.upsert_documents(graph_docs[:20])
     before = neo4j_store.stats()

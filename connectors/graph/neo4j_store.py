@@ -4,15 +4,13 @@ Unique constraints come first (``IF NOT EXISTS``); every entity node also carrie
 (indexed on ``id``) so that the query library can look an entity up without knowing its type. Writes
 are ``UNWIND $rows`` batches with parameters only: labels and relationship types, which Cypher cannot
 take as parameters, come from the fixed schema (``litgraph.store.schema``), never from input. One
-``upsert_documents`` or ``delete_articles`` call runs in one transaction and is retried on transient
-errors. Credentials come from ``Settings`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
+``upsert_documents`` or ``delete_articles`` call is one managed transaction (``execute_write``), which the
+driver retries on transient errors; other statements go through ``driver.execute_query`` (also retried). Credentials come from ``Settings`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -23,7 +21,6 @@ from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TA
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3
 _LABEL_OF = "[l IN labels({v}) WHERE l <> 'Entity'][0]"
 
 
@@ -80,42 +77,19 @@ class Neo4jStore(GraphStore):
     def close(self) -> None:
         self._driver.close()
 
-    @contextlib.contextmanager
-    def transaction(self):
-        """One explicit transaction for the writes inside; rolled back on error."""
-        if self._tx is not None:
-            yield self
-            return
-        with self._driver.session(database=self.database) as session:
-            self._tx = session.begin_transaction()
+    def _in_transaction(self, work, *args):
+        """Run ``work(*args)`` as one managed write transaction: the driver retries it whole on transient
+        errors (it is safe to repeat: an upsert first removes what it writes)."""
+
+        def unit(tx):
+            self._tx = tx
             try:
-                yield self
-                self._tx.commit()
-            except BaseException:
-                self._tx.rollback()
-                raise
+                return work(*args)
             finally:
                 self._tx = None
 
-    def _retrying(self, call):
-        import neo4j
-
-        for attempt in range(1, RETRIES + 1):
-            try:
-                return call()
-            except neo4j.exceptions.TransientError as err:
-                if attempt == RETRIES:
-                    raise LitgraphError(f"Neo4j kept failing with a transient error: {err}") from err
-                log.warning("transient Neo4j error (%s); retrying", err)
-                time.sleep(2 ** attempt)
-
-    def upsert_documents(self, docs, concept=None) -> dict:
-        docs = list(docs)
-        return self._retrying(lambda: GraphStore.upsert_documents(self, docs, concept))
-
-    def delete_articles(self, pmids) -> int:
-        pmids = list(pmids)
-        return self._retrying(lambda: GraphStore.delete_articles(self, pmids))
+        with self._driver.session(database=self.database) as session:
+            return session.execute_write(unit)
 
     # ------------------------------------------------------------ public reads
     def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
@@ -195,8 +169,7 @@ class Neo4jStore(GraphStore):
                 continue
             extra = ":Entity" if table in ENTITY_LABELS else ""
             for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
-                self._retrying(lambda rows=rows: self.run_cypher(
-                    f"UNWIND $rows AS r CREATE (n:{table}{extra}) SET n = r", {"rows": rows.to_pylist()}))
+                self.run_cypher(f"UNWIND $rows AS r CREATE (n:{table}{extra}) SET n = r", {"rows": rows.to_pylist()})
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
         for table, (pairs, _) in REL_TABLES.items():
             path = folder / "edges" / f"{table}.parquet"
@@ -209,9 +182,9 @@ class Neo4jStore(GraphStore):
                     groups[(a, b)].append({"src": r.pop("from"), "dst": r.pop("to"), "props": r})
                 for (a, b), part in groups.items():
                     ka, kb = NODE_TABLES[_check(a, NODE_TABLES)][1], NODE_TABLES[_check(b, NODE_TABLES)][1]
-                    self._retrying(lambda part=part, a=a, b=b, ka=ka, kb=kb: self.run_cypher(
+                    self.run_cypher(
                         f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.src}}) MATCH (b:{b} {{{kb}: r.dst}}) "
-                        f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part}))
+                        f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part})
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
         return loaded
 

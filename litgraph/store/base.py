@@ -56,8 +56,7 @@ class GraphStore(abc.ABC):
         batch = build_batch(docs, concept)
         if not batch.articles:
             return {"articles": 0, "entities": 0, "mentions": 0, "evidence": 0, "edges": 0, "edges_removed": 0}
-        with self.transaction():
-            return self._upsert(batch)
+        return self._in_transaction(self._upsert, batch)
 
     def _upsert(self, batch) -> dict:
         pmids = batch.pmids
@@ -98,8 +97,7 @@ class GraphStore(abc.ABC):
         present = list(self.article_state(pmids))
         if not present:
             return 0
-        with self.transaction():
-            self._delete(present)
+        self._in_transaction(self._delete, present)
         return len(present)
 
     def _delete(self, present: list[str]) -> None:
@@ -135,6 +133,11 @@ class GraphStore(abc.ABC):
     def transaction(self) -> contextlib.AbstractContextManager:
         """A context manager inside which the writes of one call commit together."""
         return contextlib.nullcontext(self)
+
+    def _in_transaction(self, work, *args):
+        """Run ``work(*args)`` so that its writes commit together (a backend may retry it whole)."""
+        with self.transaction():
+            return work(*args)
 
     @abc.abstractmethod
     def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
