@@ -44,6 +44,11 @@ def test_composite_mentions_from_the_corpus_split_into_several_ids(normaliser, s
     assert mention.composite == parts and 0 < mention.id_score < 1
 
 
+def test_numbered_gene_lists_split(normaliser):
+    ids, _, parts, step = normaliser.explain("caspase-3/7", "Gene")
+    assert (ids, parts, step) == (["NCBIGene:836", "NCBIGene:840"], ["caspase-3", "caspase-7"], "composite")
+
+
 def test_type_constraints_hold(normaliser):
     assert normaliser.normalise_mention("aspirin", "Disease")[0] != ["MESH:D001241"]
     assert not any(i.startswith("NCBIGene:") for i in normaliser.normalise_mention("BRCA1", "Chemical")[0])

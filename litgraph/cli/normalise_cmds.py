@@ -82,7 +82,8 @@ def register(main: click.Group, eval_group: click.Group) -> None:
                   help="Train split whose gold names become synonyms (repeatable) "
                        "[default: bc5cdr:train, ncbi-disease:train, biored:train when present].")
     @click.option("--no-train", is_flag=True, help="Use the vocabularies only.")
-    @exclude_pmids_option
+    @click.option("--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
+                  help="File of PMIDs (one per line, # comments) whose train names are left out.")
     @corpora_option
     @models_option
     def build_index_cmd(train, no_train, exclude_pmids, corpora, models, **files):

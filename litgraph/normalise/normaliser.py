@@ -44,6 +44,7 @@ STEPS = ("exact", "abbreviation", "bag", "parentheses", "morphology", "composite
 TRAIN_SPLITS = ("bc5cdr:train", "ncbi-disease:train", "biored:train")
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s:][^\s]*$")
 _CONJUNCTION = re.compile(r"\s*,\s*(?:and/or|and|or)\s+|\s*,\s*|\s+(?:and/or|and|or|nor)\s+", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(?P<stem>.*?[A-Za-z])(?P<sep>[- ]?)(?P<first>\d+[a-z]?)(?P<rest>(?:/-?\d+[a-z]?)+)$")
 _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
 FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
@@ -149,14 +150,18 @@ class Normaliser:
         return list(hit[0]), hit[1], list(hit[2]), hit[3]
 
     def _match_uncached(self, text: str, etype: str, abbreviations: dict[str, list[str]], split: bool = True):
-        if "abbreviation" in self.steps and abbreviations:
-            for expanded in self._expansions(text, abbreviations):
-                found = self._lookup(expanded, etype) or self._lookup(self._uninduced(expanded, etype), etype)
-                if found:
-                    return found[0], found[1] * 0.98, [], "abbreviation"
+        expansions = self._expansions(text, abbreviations) if "abbreviation" in self.steps and abbreviations else []
+        for expanded in expansions:
+            found = self._lookup(expanded, etype) or self._lookup(self._uninduced(expanded, etype), etype)
+            if found:
+                return found[0], found[1] * 0.98, [], "abbreviation"
         found = self._lookup(text, etype)
         if found:
             return found[0], found[1], [], found[2]
+        for expanded in expansions[:1]:  # the long form through the other steps, before guessing from the short one
+            ids, score, parts, step = self._match_uncached(expanded, etype, {}, split)
+            if ids:
+                return ids, score * 0.95, parts, "abbreviation"
         if "parentheses" in self.steps:
             stripped = self._uninduced(_PARENS.sub("", text).strip(), etype)
             found = self._lookup(stripped, etype) if stripped and stripped != text else None
@@ -241,14 +246,21 @@ class Normaliser:
         """Split coordinated mentions; every part must resolve (any step but this one) to a different concept.
 
         The shared head is tried after the list ("breast and ovarian cancer", longest head first), then
-        before it ("deficiency of C6 and C7"), then none ("hyperactivity and anxiety"); the split whose
+        before it ("deficiency of C6 and C7"), then none ("hyperactivity and anxiety"); numbered gene
+        lists ("ERK1/2", "caspase-3/7") are expanded first. The split whose
         weakest part scores best wins.
         """
-        conjuncts = [c.strip() for c in _CONJUNCTION.split(text) if c.strip()]
+        numbered = _NUMBERED.match(text) if etype == "Gene" else None
+        if numbered:  # "ERK1/2", "caspase-3/7", "MMP-2/-9"
+            stem, sep = numbered["stem"], numbered["sep"]
+            conjuncts = [f"{stem}{sep}{n.lstrip('-')}" for n in [numbered["first"], *numbered["rest"].split("/")[1:]]]
+            candidates = [conjuncts]
+        else:
+            conjuncts = [c.strip() for c in _CONJUNCTION.split(text) if c.strip()]
+            candidates = []
         if len(conjuncts) < 2:
             return None
         last, first = conjuncts[-1].split(), conjuncts[0].split()
-        candidates = []
         for cut in range(1, len(last)):
             head = " ".join(last[cut:])
             candidates.append([f"{c} {head}" for c in conjuncts[:-1]] + [conjuncts[-1]])
