@@ -87,6 +87,11 @@ ORGANS = {
 }
 
 
+# Head nouns that name the same kind of disease in MeSH headings ("prostate carcinoma" -> "prostate cancer").
+HEADS = (("cancer", "carcinoma", "neoplasm", "tumor", "tumour", "malignancy"), ("disease", "disorder"),
+         ("injury", "damage", "toxicity"))
+
+
 def morphological_variants(text: str, entity_type: str) -> list[str]:
     """Noun forms of a disease mention's words: "dyskinetic" -> "dyskinesia", "renal injury" -> "kidney injury"."""
     if entity_type != "Disease":
@@ -98,6 +103,10 @@ def morphological_variants(text: str, entity_type: str) -> list[str]:
     if any(w in ORGANS for w in words):
         variants.append(" ".join(ORGANS.get(w, w) for w in words))
     last = words[-1]
+    singular = last[:-1] if last.endswith("s") else last
+    for group in HEADS:
+        if singular in group:
+            variants += [" ".join(words[:-1] + [other]) for other in group if other != singular]
     for ending, replacement in SUFFIXES:
         if last.endswith(ending) and len(last) > len(ending) + 3:
             variants.append(" ".join(words[:-1] + [last[: -len(ending)] + replacement]))
