@@ -216,3 +216,18 @@ def test_a_locked_graph_is_a_clear_error(store, settings):
             "except LitgraphError as err:\n    print(err)\n")
     result = subprocess.run([sys.executable, "-c", code, settings.graph], capture_output=True, text=True, timeout=120)
     assert "open in another process" in result.stdout, result.stderr[-500:]
+
+
+def test_a_failed_upsert_leaves_nothing_half_written(store, docs, monkeypatch):
+    store.upsert_documents(docs[:3])
+    before = _dump(store)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("crash while writing the aggregated edges")
+
+    # fault injection: the articles, mentions and evidence of docs[3:6] are written (COPY) before this point
+    monkeypatch.setattr(store, "_write_edges", crash)
+    with pytest.raises(RuntimeError, match="crash while writing"):
+        store.upsert_documents(docs[3:6])
+    monkeypatch.undo()
+    assert _dump(store) == before
