@@ -67,7 +67,7 @@ def prepare(doc: Document, tokenizer, mentions: list[Mention] | None = None, tex
         first = next((i for i, (s, e) in enumerate(enc.offsets) if e > m.start), None)
         if first is None or enc.offsets[first][0] >= m.end:
             continue
-        last = max(i for i in range(first, len(enc)) if enc.offsets[i][0] < m.end) if first < len(enc) else first
+        last = max(i for i in range(first, len(enc)) if enc.offsets[i][0] < m.end)
         opens.setdefault(first, []).append(m)
         closes.setdefault(last + 1, []).append(m.type)
     vocab = tokenizer.convert_tokens_to_ids

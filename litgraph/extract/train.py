@@ -11,6 +11,7 @@ import copy
 import logging
 import os
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable
@@ -182,7 +183,7 @@ def fit(
         score, scores = evaluate()
         log.info("epoch %d: dev %.4f (%.0f s)", epoch, score, best.epoch_seconds[-1])
         if progress:
-            tqdm.write(f"epoch {epoch}: dev score {score:.4f}, {best.epoch_seconds[-1]:.0f} s")
+            tqdm.write(f"epoch {epoch}: dev score {score:.4f}, {best.epoch_seconds[-1]:.0f} s", file=sys.stderr)
         if score > best.best_score:
             best.best_epoch, best.best_score, best.dev_scores = epoch, score, scores
             best_state = copy.deepcopy(model.state_dict())
