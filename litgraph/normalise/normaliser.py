@@ -5,15 +5,17 @@ Matching is a small pipeline; each step runs only when the ones before it found 
 1. ``exact``: the folded name (case, punctuation, hyphens, Greek letters, plurals, British
    spellings; see ``strings.key``), gene symbols also as written; multi-concept train names.
 2. ``abbreviation``: a short form defined in the document ("NSAIDs" after "non-steroidal
-   anti-inflammatory drugs (NSAIDs)") is looked up by its long form first.
+   anti-inflammatory drugs (NSAIDs)") is looked up by its long form first; when neither form has
+   an exact match, the long form goes through the steps below.
 3. ``bag``: word order and function words ignored ("cancer of the breast").
 4. ``parentheses``: parenthesised text dropped ("glucose-6-phosphate dehydrogenase (G6PD) deficiency"),
    and for diseases a stated cause ("ribavirin-induced hemolytic anemia").
-5. ``morphology``: adjectives as nouns ("dyskinetic" -> "dyskinesia", "renal injury" -> "kidney injury").
-6. ``composite``: coordinated mentions split ("breast and ovarian cancer" -> two ids).
+5. ``morphology``: disease adjectives as nouns ("dyskinetic" -> "dyskinesia", "renal injury" ->
+   "kidney injury") and head nouns of the same kind ("prostate carcinoma" -> "prostate cancer").
+6. ``composite``: coordinated mentions split ("breast and ovarian cancer", "ERK1/2" -> two ids).
 7. ``fuzzy``: cosine similarity of character trigrams against names of the same entity type.
 
-``species``: when genes of several species share a name, the gene of the document's species is
+8. ``species``: when genes of several species share a name, the gene of the document's species is
 preferred (``species_of``: mouse or rat when the text speaks of them more than of people), then the
 human gene (HGNC); non-human gene ids come from train names, tagged with their documents' species.
 A Normaliser caches its answers and is not thread-safe: use one per thread or process.
@@ -33,8 +35,8 @@ import numpy as np
 from litgraph.errors import InputError
 from litgraph.normalise import strings
 from litgraph.normalise.abbreviations import abbreviation_map
-from litgraph.normalise.species import SPECIES, species_of
 from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, build_index
+from litgraph.normalise.species import SPECIES, species_of
 from litgraph.records import Concept, Document
 from litgraph.settings import Settings
 
@@ -103,7 +105,7 @@ class Normaliser:
 
     def normalise(self, doc: Document) -> Document:
         """Fill ``ids``, ``id_score`` (and ``composite`` when split) of the Chemical, Disease and Gene mentions."""
-        abbreviations = self._abbreviations(doc.text) if "abbreviation" in self.steps else {}
+        abbreviations = abbreviation_map(doc.text) if "abbreviation" in self.steps else {}
         species = species_of(doc.text)
         for mention in doc.mentions:
             if mention.type in TYPE_BIT:
@@ -117,13 +119,9 @@ class Normaliser:
         """Ids (CURIEs, empty when nothing is good enough) and score for one mention; ``context`` gives abbreviations."""
         if entity_type not in TYPE_BIT:
             raise InputError(f"entity type {entity_type!r} is not normalised; use one of {', '.join(TYPES)}")
-        abbreviations = self._abbreviations(context) if context and "abbreviation" in self.steps else {}
+        abbreviations = abbreviation_map(context) if context and "abbreviation" in self.steps else {}
         ids, score, _ = self._match(text, entity_type, abbreviations, species_of(context or ""))
         return ids, score
-
-    @staticmethod
-    def _abbreviations(text: str) -> dict[str, list[str]]:
-        return abbreviation_map(text)
 
     def _match(self, text: str, etype: str, abbreviations: dict[str, list[str]],
                species: str) -> tuple[list[str], float, list[str]]:
