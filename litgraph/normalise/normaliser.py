@@ -366,7 +366,12 @@ class Normaliser:
                        split(index.xrefs[number]), split(index.trees[number]))
 
     def resolve(self, query: str, types: Sequence[str] | None = None, limit: int = 5) -> list[Concept]:
-        """Concepts for a user's name or CURIE, best first. Unknown CURIEs come back as given, with no type."""
+        """Concepts for a user's name or CURIE, best first. Unknown CURIEs come back as given, with no type.
+
+        A CURIE finds its concept, or the concepts that carry it as an xref (``CHEBI:15365`` -> aspirin).
+        A name finds the concepts under its folded forms, those spelt exactly as the query first; only
+        when there are none, the closest names by trigram similarity (above ``threshold``).
+        """
         query = query.strip()
         wanted = [t for t in (types or TYPES) if t in TYPE_BIT]
         mask = sum(TYPE_BIT[t] for t in wanted)
@@ -385,9 +390,12 @@ class Normaliser:
             for c in table.get(lookup, ()):
                 if int(self.index.types[c]) & mask and c not in ranked:
                     ranked.append(c)
-        if len(ranked) < limit:
+        literal = query.lower()
+        ranked.sort(key=lambda c: not (self.index.names[c].lower() == literal
+                                       or literal in self.index.synonyms[c].lower().split(SEP)))
+        if not ranked:
             fuzzy = sorted((hit for t in wanted for hit in self._fuzzy(folded, t, limit)), key=lambda h: -h[1])
-            ranked += [c for c, score in fuzzy if score >= self.threshold and c not in ranked]
+            ranked = list(dict.fromkeys(c for c, score in fuzzy if score >= self.threshold))
         return [self._concept(c) for c in ranked[:limit]]
 
     def _xref_positions(self) -> dict[str, list[int]]:
