@@ -8,6 +8,7 @@ import pytest
 
 from litgraph.errors import InputError
 from litgraph.normalise import Index, Normaliser, Sources, build_index, vocab
+from litgraph.normalise.index import OutdatedIndex
 from litgraph.normalise.normaliser import index_path
 
 DESC_XML = """<?xml version="1.0"?>
@@ -147,8 +148,11 @@ def test_missing_or_corrupt_index_is_an_input_error(tmp_path):
     (tmp_path / "index.pkl").write_bytes(b"not a pickle at all")
     with pytest.raises(InputError, match=r"index\.pkl.*corrupt.*litgraph normalise build-index"):
         Index.load(tmp_path / "index.pkl")
+    (tmp_path / "list.pkl").write_bytes(pickle.dumps([1, 2, 3]))
+    with pytest.raises(InputError, match=r"list\.pkl.*corrupt"):
+        Index.load(tmp_path / "list.pkl")
     (tmp_path / "old.pkl").write_bytes(pickle.dumps({"meta": {"format": 0}}))
-    with pytest.raises(InputError, match="old.pkl"):
+    with pytest.raises(OutdatedIndex, match=r"old\.pkl.*format 0"):  # Normaliser.load rebuilds these
         Index.load(tmp_path / "old.pkl")
 
 

@@ -38,6 +38,10 @@ MAX_CANDIDATES = 6
 FUZZY_MAX_LEN = 80
 SEP = "\t"
 
+class OutdatedIndex(InputError):
+    """The index file was written by another version of litgraph (rebuilding fixes it)."""
+
+
 # Name tiers: lower is preferred when several concepts share a key.
 TRAIN, PREFERRED, ENTRY, SUPP_NAME, SUPP_SYNONYM, ONTOLOGY = 0, 1, 2, 3, 4, 5
 
@@ -280,13 +284,17 @@ class Index:
         try:
             with open(path, "rb") as handle:
                 data = pickle.load(handle)
+            if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
+                raise TypeError("not an index")
+            if data["meta"].get("format") != FORMAT:
+                raise OutdatedIndex(f"normalisation index has format {data['meta'].get('format')}, expected {FORMAT}; "
+                                    f"{hint}", path=str(path))
             index = cls(**data)
+        except OutdatedIndex:
+            raise
         except Exception as err:  # any unpickling failure means the file is unusable
             raise InputError(f"normalisation index is corrupt or unreadable ({type(err).__name__}); {hint}",
                              path=str(path)) from err
-        if index.meta.get("format") != FORMAT:
-            raise InputError(f"normalisation index has format {index.meta.get('format')}, expected {FORMAT}; {hint}",
-                             path=str(path))
         return index
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from litgraph.errors import InputError
 from litgraph.normalise import strings
 from litgraph.normalise.abbreviations import abbreviation_map
-from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, build_index
+from litgraph.normalise.index import FILE_NAME, SEP, TYPE_BIT, TYPES, Index, OutdatedIndex, build_index
 from litgraph.normalise.species import SPECIES, species_of
 from litgraph.records import Concept, Document
 from litgraph.settings import Settings
@@ -93,13 +93,17 @@ class Normaliser:
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, rebuild: bool = False) -> "Normaliser":
-        """The normaliser of ``settings.models``; the index is built first (progress bar) when missing."""
+        """The normaliser of ``settings.models``; the index is built first (progress bar) when it is missing
+        or was written by another version of litgraph. A corrupt index is an ``InputError``."""
         settings = settings or Settings.from_env()
         path = index_path(settings)
-        if rebuild or not path.exists():
-            docs, used = train_documents(settings)
-            return cls(build_index(path, train_docs=docs, train_splits=used))
-        return cls(Index.load(path))
+        if not rebuild and path.exists():
+            try:
+                return cls(Index.load(path))
+            except OutdatedIndex as err:
+                log.warning("%s; rebuilding it", err)
+        docs, used = train_documents(settings)
+        return cls(build_index(path, train_docs=docs, train_splits=used))
 
     # --- mentions --------------------------------------------------------------------------------
 
