@@ -51,6 +51,7 @@ _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
 FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
 FUZZY_RERANK = 50  # candidates scored on all their trigrams
+FUZZY_WORD_BONUS = 0.1  # added for the share of the query's words that a candidate has as whole words
 
 
 def index_path(settings: Settings) -> Path:
@@ -338,7 +339,10 @@ class Normaliser:
             at = np.minimum(np.searchsorted(rows_with_gram, shortlist), len(rows_with_gram) - 1)
             dots = dots + w * (rows_with_gram[at] == shortlist)
         cosines = dots / (table["norms"][shortlist] * query_norm)
-        scored = sorted(zip(cosines.tolist(), table["concepts"][shortlist].tolist()), reverse=True)
+        words = set(folded.split())
+        names = table["names"]
+        bonus = [FUZZY_WORD_BONUS * len(words.intersection(names[row].split())) / len(words) for row in shortlist.tolist()]
+        scored = sorted(zip((cosines + bonus).tolist(), table["concepts"][shortlist].tolist()), reverse=True)
         result, seen = [], set()
         for score, concept in scored:
             if concept not in seen:
