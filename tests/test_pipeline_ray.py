@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from litgraph.pipeline import build
-from tests.fixtures.pipeline import graph_snapshot
+from tests.fixtures.pipeline import graph_snapshot, snapshot_diff
+
+
+@pytest.fixture()
+def settings(pipeline_settings):
+    """A fresh graph, with the session's normalisation index."""
+    return pipeline_settings
 
 ray = pytest.importorskip("ray")
 
@@ -30,7 +36,8 @@ def test_ray_engine_builds_the_same_graph_as_the_local_engine(local_ray, cdr_fol
 
     local = settings.with_(graph=str(tmp_path / "local"))
     build(sources, local, annotated=True, engine="local", progress=False)
-    assert graph_snapshot(settings) == graph_snapshot(local)
+    first, second = graph_snapshot(settings), graph_snapshot(local)
+    assert first == second, snapshot_diff(first, second)
 
     again = build(sources, settings, annotated=True, engine="ray", progress=False)
     assert (again.units_skipped, again.units_processed) == (7, 0)

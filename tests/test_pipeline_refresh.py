@@ -14,7 +14,7 @@ from litgraph import fetch
 from litgraph.cli import main
 from litgraph.pipeline import build, refresh
 from litgraph.store import open_store
-from tests.fixtures.pipeline import DELETED, graph_snapshot
+from tests.fixtures.pipeline import DELETED, graph_snapshot, snapshot_diff
 
 
 @pytest.fixture()
@@ -58,7 +58,8 @@ def test_refresh_ends_with_the_graph_of_a_clean_build(pubmed_folders, samples_di
 
     clean = settings.with_(graph=str(tmp_path / "clean"))
     build([str(baseline), str(updates)], clean, annotated=True, progress=False)
-    assert graph_snapshot(settings) == graph_snapshot(clean)
+    first, second = graph_snapshot(settings), graph_snapshot(clean)
+    assert first == second, snapshot_diff(first, second)
 
 
 def test_refresh_of_a_graph_without_sources_exits_2(settings):

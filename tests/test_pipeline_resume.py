@@ -11,7 +11,7 @@ import time
 
 from litgraph.pipeline import build
 from litgraph.settings import Settings
-from tests.fixtures.pipeline import graph_snapshot, write_slices
+from tests.fixtures.pipeline import graph_snapshot, snapshot_diff, write_slices
 
 
 def _command(folder, graph) -> list[str]:
@@ -59,4 +59,5 @@ def test_build_killed_twice_at_random_points_resumes_to_a_clean_graph(cdr_docs, 
     report = build([str(folder)], resumed, annotated=True, batch_size=8, progress=False)
     assert report.records_resumed > 0 or report.units_skipped > 0
     assert report.failures == []
-    assert graph_snapshot(resumed) == graph_snapshot(clean), f"seed {seed}"
+    first, second = graph_snapshot(resumed), graph_snapshot(clean)
+    assert first == second, f"seed {seed}: {snapshot_diff(first, second)}"

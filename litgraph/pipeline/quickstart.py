@@ -14,23 +14,27 @@ from litgraph.settings import Settings
 ONLINE_SOURCE = 'pubmed:"metformin AND lactic acidosis"'
 QUERIES = ("drugs-for-disease", "adverse-effects")
 
-# What is asked about: the disease with the most TREATS evidence and the chemical with the most
-# INDUCES evidence in the graph (any chemical–disease edge when there is none of that type).
+# What is asked about: the best-supported disease and drug of the graph's TREATS and INDUCES edges.
 TOP = (
     "MATCH (c:Chemical)-[r:{edge}]->(d:Disease) "
     "RETURN {end}.id AS id, sum(r.evidence_count) AS n ORDER BY n DESC, id LIMIT 1"
+)
+#: (query, its parameter, edge type, which end of the edge), in order of preference.
+QUESTIONS = (
+    ("drugs-for-disease", "disease", "TREATS", "d"),
+    ("adverse-effects", "entity", "INDUCES", "c"),
+    ("adverse-effects", "entity", "INDUCES", "d"),
+    ("diseases-for-drug", "chemical", "TREATS", "c"),
 )
 
 
 def models_cached(settings: Settings) -> bool:
     """True when the default NER and relation models are in the models folder."""
     from litgraph.errors import InputError
-    from litgraph.extract import default_model_dirs
-    from litgraph.extract.store import read_meta
+    from litgraph.pipeline.build import model_versions
 
     try:
-        for kind, folder in default_model_dirs(settings).items():
-            read_meta(folder, kind)
+        model_versions(settings)
     except InputError:
         return False
     return True
@@ -62,32 +66,30 @@ def quickstart(settings: Settings, *, progress: bool = True, echo: Callable[[str
     say(report.summary())
     answers = ask(settings)
     for name, answer in answers.items():
-        say(f"\n{name} {' '.join(f'{k}={v}' for k, v in answer['params'].items())}")
+        say(f"\nlitgraph query {name.replace(' ', ' --param ')}")
         say(format_rows(answer["rows"]) if answer["rows"] else "  (no rows)")
     seconds = round(time.monotonic() - started, 1)
     say(f"\nquickstart done in {seconds} s; try `litgraph query --list` and `litgraph refresh`.")
     return {"trained": trained, "sources": sources, "build": report.to_dict(), "answers": answers, "seconds": seconds}
 
 
-def ask(settings: Settings) -> dict:
-    """The answers to ``drugs-for-disease`` and ``adverse-effects`` about the best-supported disease and drug."""
+def ask(settings: Settings, count: int = 2) -> dict:
+    """Answers to ``count`` drug–disease queries (``drugs-for-disease``, ``adverse-effects`` when the graph
+    has TREATS and INDUCES edges) about the best-supported disease or drug of each."""
+    from litgraph.query import run_query
     from litgraph.store import open_store
 
+    answers = {}
     with open_store(settings) as store:
-        disease = _top(store, "TREATS", "d")
-        chemical = _top(store, "INDUCES", "c")
-        if disease is None or chemical is None:
-            raise LitgraphError(f"the graph {settings.graph} has no drug–disease edge to ask about")
-        asked = {"drugs-for-disease": {"disease": disease}, "adverse-effects": {"entity": chemical}}
-        return {name: {"params": params, "rows": store.query(name, params)} for name, params in asked.items()}
-
-
-def _top(store, edge: str, end: str) -> str | None:
-    for kind in (edge, "INDUCES|TREATS"):
-        rows = store.run_cypher(TOP.format(edge=kind, end=end))
-        if rows:
-            return rows[0]["id"]
-    return None
+        for name, param, edge, end in QUESTIONS:
+            rows = store.run_cypher(TOP.format(edge=edge, end=end))
+            if rows and len(answers) < count:
+                params = {param: rows[0]["id"]}
+                answers[f"{name} {param}={rows[0]['id']}"] = {"query": name, "params": params,
+                                                              "rows": run_query(store, name, params)}  # CURIEs: no name lookup
+    if not answers:
+        raise LitgraphError(f"the graph {settings.graph} has no drug–disease edge to ask about")
+    return answers
 
 
 def format_rows(rows: list[dict], limit: int = 10) -> str:
