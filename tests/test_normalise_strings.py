@@ -35,6 +35,8 @@ def test_bag_ignores_word_order_and_function_words():
 def test_morphological_variants_only_for_diseases():
     assert "dyskinesia" in strings.morphological_variants("dyskinetic", "Disease")
     assert "kidney injury" in strings.morphological_variants("renal injury", "Disease")
+    assert "syncope" in strings.morphological_variants("syncopal attacks", "Disease")
+    assert "prostate cancer" in strings.morphological_variants("prostate carcinomas", "Disease")
     assert strings.morphological_variants("dyskinetic", "Chemical") == []
 
 

@@ -76,7 +76,7 @@ def grams(folded: str) -> set[str]:
 SUFFIXES = (
     ("ptic", "psy"), ("etic", "esia"), ("otic", "osis"), ("tic", "sis"), ("emic", "emia"), ("ic", "ia"),
     ("ic", "y"), ("ic", "ism"), ("ian", "ism"), ("ian", " disease"), ("ic", "es"), ("atic", "a"),
-    ("oid", "osis"), ("al", ""), ("ed", ""), ("ive", "ion"),
+    ("oid", "osis"), ("al", ""), ("al", "e"), ("ed", ""), ("ive", "ion"),
 )
 # Organ adjectives and their nouns, as in MeSH headings ("renal injury" -> "kidney injury").
 ORGANS = {
@@ -92,6 +92,11 @@ HEADS = (("cancer", "carcinoma", "neoplasm", "tumor", "tumour", "malignancy"), (
          ("injury", "damage", "toxicity"))
 
 
+# Head nouns that add nothing to the disease before them ("syncopal attacks" -> "syncopal" -> "syncope").
+GENERIC_HEADS = frozenset({"attack", "episode", "symptom", "sign", "event", "complication", "manifestation",
+                           "feature", "change", "finding"})
+
+
 def morphological_variants(text: str, entity_type: str) -> list[str]:
     """Noun forms of a disease mention's words: "dyskinetic" -> "dyskinesia", "renal injury" -> "kidney injury"."""
     if entity_type != "Disease":
@@ -102,11 +107,14 @@ def morphological_variants(text: str, entity_type: str) -> list[str]:
     variants = []
     if any(w in ORGANS for w in words):
         variants.append(" ".join(ORGANS.get(w, w) for w in words))
-    last = words[-1]
-    singular = last[:-1] if last.endswith("s") else last
+    singular = words[-1][:-1] if words[-1].endswith("s") else words[-1]
     for group in HEADS:
         if singular in group:
             variants += [" ".join(words[:-1] + [other]) for other in group if other != singular]
+    if singular in GENERIC_HEADS and len(words) > 1:
+        words = words[:-1]
+        variants.append(" ".join(words))
+    last = words[-1]
     for ending, replacement in SUFFIXES:
         if last.endswith(ending) and len(last) > len(ending) + 3:
             variants.append(" ".join(words[:-1] + [last[: -len(ending)] + replacement]))
