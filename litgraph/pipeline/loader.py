@@ -8,6 +8,7 @@ batch can apply its deletions and upserts in any order and end in the state the 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable, Iterable, Protocol
 
 from litgraph.pipeline.ledger import models_key
@@ -101,13 +102,21 @@ class BatchLoader:
         docs, deletes, forced = list(self.docs.values()), sorted(self.deletes), self.forced
         self.docs, self.deletes, self.forced, self.pending = {}, set(), set(), 0
         if deletes:
+            started = time.perf_counter()
             self.report.articles_deleted += self.store.delete_articles(deletes)
+            self.report.timed("load", started)
         if docs:
+            started = time.perf_counter()
             changed = self._changed(docs, forced)
+            self.report.timed("check", started)
             self.report.articles_unchanged += len(docs) - len(changed)
             if changed:
+                started = time.perf_counter()
                 annotated = self._annotate(changed)
+                self.report.timed("extract", started)
+                started = time.perf_counter()
                 self._load(annotated)
+                self.report.timed("load", started)
         if self.progress is not None:
             self.progress.update(len(docs) + len(deletes))
 

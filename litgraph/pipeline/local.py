@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import datetime, timezone
 
 from tqdm import tqdm
@@ -53,7 +54,13 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
 
     if work.resume_at:  # extract/load failures of the interrupted run's done part; fetch reports its own again
         report.failures += [Failure(**f) for f in unit.failures if f["stage"] != "fetch"]
-    for record in records:
+    records = iter(records)
+    while True:
+        started = time.perf_counter()
+        record = next(records, None)
+        report.timed("fetch", started)
+        if record is None:
+            break
         count += 1
         if count <= work.resume_at:
             report.records_resumed += 1

@@ -36,6 +36,7 @@ class BuildReport:
     deletions_seen: int = 0
     failures: list[Failure] = field(default_factory=list)  # includes those recorded for skipped units
     seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=lambda: {"fetch": 0.0, "check": 0.0, "extract": 0.0, "load": 0.0})
     store: dict = field(default_factory=dict)  # store.stats() after the run
     _started: float = field(default_factory=time.monotonic, repr=False)
 
@@ -45,8 +46,13 @@ class BuildReport:
         for unit in units:
             self.failures += [Failure(**f) for f in unit.failures]
 
+    def timed(self, stage: str, started: float) -> None:
+        """Add the time since ``started`` (``time.perf_counter()``) to a stage."""
+        self.stage_seconds[stage] += time.perf_counter() - started
+
     def finish(self, stats: dict | None = None) -> "BuildReport":
         self.seconds = round(time.monotonic() - self._started, 3)
+        self.stage_seconds = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         if stats is not None:
             self.store = stats
         return self
@@ -68,7 +74,8 @@ class BuildReport:
             f"{self.units_skipped} already up to date",
             f"records read {self.records_read} (resumed past {self.records_resumed}); articles loaded "
             f"{self.articles_loaded}, unchanged {self.articles_unchanged}, deleted {self.articles_deleted}",
-            f"time {self.seconds:.1f} s ({self.abstracts_per_second} abstracts/s); graph {self.graph}",
+            f"time {self.seconds:.1f} s ({self.abstracts_per_second} abstracts/s; "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in self.stage_seconds.items()) + f"); graph {self.graph}",
         ]
         if self.store:
             lines.append(f"graph now holds {self.store.get('articles', '?')} articles")
