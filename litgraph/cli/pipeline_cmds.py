@@ -105,7 +105,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
     def quickstart_cmd(graph, models, corpora, fmt, progress):
         """The main job end to end: default models, a graph from PubMed, two drug–disease answers.
 
-        Trains the default models when none are cached (a few minutes on a laptop), builds a graph
+        Trains the default models when none are cached (up to about 15 minutes on 2 cores), builds a graph
         from the PubMed sample files in the corpora folder (pubmed_samples/baseline and updatefiles;
         without them, from a PubMed query), and prints the answers to two drug–disease queries.
         Run again, it only checks that everything is current.

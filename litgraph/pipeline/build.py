@@ -173,7 +173,9 @@ def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, ann
             raise InputError(f"the graph {settings.graph} has no recorded sources; run `litgraph build SOURCE` first")
         for key in report.sources:
             entry = ledger.get(key)
-            units = units_of(key, settings, engine)
+            # A query refreshed since its watermark is one unit (its shards would list every PMID again).
+            since_only = fetch.is_online(key) and entry.watermark and not reextract
+            units = units_of(key, settings, "local" if since_only else engine)
             todo, skipped = plan(entry, units, models.versions, mode="refresh", reextract=reextract)
             works += todo
             report.skipped(skipped)

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from litgraph.errors import LitgraphError
 from litgraph.pipeline.build import build
 from litgraph.settings import Settings
 
@@ -65,6 +64,9 @@ def quickstart(settings: Settings, *, progress: bool = True, echo: Callable[[str
     report = build(sources, settings, progress=progress)
     say(report.summary())
     answers = ask(settings)
+    if not answers:
+        say("\nThe graph has no drug–disease edge (TREATS or INDUCES) to ask about yet; "
+            "try `litgraph query top-entities` or build from more abstracts.")
     for name, answer in answers.items():
         say(f"\nlitgraph query {name.replace(' ', ' --param ')}")
         say(format_rows(answer["rows"]) if answer["rows"] else "  (no rows)")
@@ -75,7 +77,7 @@ def quickstart(settings: Settings, *, progress: bool = True, echo: Callable[[str
 
 def ask(settings: Settings, count: int = 2) -> dict:
     """Answers to ``count`` drug–disease queries (``drugs-for-disease``, ``adverse-effects`` when the graph
-    has TREATS and INDUCES edges) about the best-supported disease or drug of each."""
+    has TREATS and INDUCES edges) about the best-supported disease or drug of each; empty without such edges."""
     from litgraph.query import run_query
     from litgraph.store import open_store
 
@@ -87,8 +89,6 @@ def ask(settings: Settings, count: int = 2) -> dict:
                 params = {param: rows[0]["id"]}
                 answers[f"{name} {param}={rows[0]['id']}"] = {"query": name, "params": params,
                                                               "rows": run_query(store, name, params)}  # CURIEs: no name lookup
-    if not answers:
-        raise LitgraphError(f"the graph {settings.graph} has no drug–disease edge to ask about")
     return answers
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from litgraph.errors import InputError
 from litgraph.pipeline.ledger import Ledger
 from litgraph.pipeline.loader import BatchLoader
 from litgraph.pipeline.local import run_unit, today
@@ -124,8 +125,11 @@ def _start(address: str | None, workers: int | None) -> bool:
 def run_ray(works: list[Work], settings, models, loader: BatchLoader, ledger: Ledger, report: BuildReport, *,
             address: str | None = None, workers: int | None = None, progress: bool = True) -> None:
     """Run the units' fetch-and-extract on Ray actors and load their outputs in order."""
-    import ray
-    from ray.util import ActorPool
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError as err:
+        raise InputError(f"--engine ray needs Ray ({err}); install it with pip install 'litgraph[ray]'") from err
 
     started = _start(address, workers)
     try:
