@@ -91,7 +91,7 @@ def machine() -> str:
 def save(name: str, payload: dict) -> Path:
     """Write ``bench/results/NAME.json`` and print it."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": machine(), **payload}
+    payload = {"machine": machine(), "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()], **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(payload, indent=2))
