@@ -68,3 +68,19 @@ def test_build_without_a_readable_source_exits_2(tmp_path, settings):
     result = CliRunner().invoke(main, ["build", str(tmp_path / "missing"), "--annotated", "--graph", settings.graph])
     assert result.exit_code == 2
     assert "missing" in result.output
+
+
+def test_a_record_the_store_refuses_is_reported_and_retried_by_the_next_build(settings, tmp_path):
+    source = tmp_path / "mixed.pubtator"
+    source.write_text(
+        "123|t|Aspirin causes pain.\n123|a|Aspirin was given.\n123\t0\t7\tAspirin\tDrug\tD001241\n\n"
+        "456|t|Lithium and tremor.\n456|a|Lithium was stopped.\n456\t0\t7\tLithium\tChemical\tD008094\n\n",
+        encoding="utf-8")
+    first = build([str(source)], settings, annotated=True, progress=False)
+    assert [(f.pmid, f.stage) for f in first.failures] == [("123", "load")]
+    assert "Drug" in first.failures[0].reason
+    assert (first.articles_loaded, first.store["articles"]) == (1, 1)
+
+    again = build([str(source)], settings, annotated=True, progress=False)
+    assert (again.units_processed, again.articles_unchanged, again.articles_loaded) == (1, 1, 0)
+    assert [(f.pmid, f.stage) for f in again.failures] == [("123", "load")]

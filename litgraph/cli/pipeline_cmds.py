@@ -48,8 +48,8 @@ def register(main: click.Group, eval_group: click.Group) -> None:
                   fmt, progress):
         """Fetch, extract, normalise and load SOURCES into the graph (resumable, idempotent).
 
-        SOURCE is pubmed:"QUERY", pmid:1,2,3, or a PubMed XML(.gz) / MEDLINE / PubTator / BioC / JSONL
-        file or folder (files of a folder are applied in name order). A rerun skips what is already
+        SOURCE is pubmed:"QUERY", pmid:1,2,3, a corpus name, or a PubMed XML(.gz) / MEDLINE / PubTator /
+        BioC file or folder (files of a folder are applied in name order). A rerun skips what is already
         loaded; a run that was killed resumes where it stopped. Records that fail are listed with their
         PMID and reason at the end.
 

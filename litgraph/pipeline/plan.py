@@ -3,7 +3,8 @@
 A unit is a file of a file/folder source (in apply order), a Ray shard, or an online source
 (``pubmed:``/``pmid:``) as a whole. ``build`` runs every unit that is not finished with the same
 fingerprint and model versions; ``refresh`` runs new or changed files, fetches online sources since
-their watermark and, with ``reextract``, re-reads units processed by other model versions.
+their watermark and, with ``reextract``, re-reads units processed by other model versions. Both read
+again a unit in which records failed to extract or load.
 """
 
 from __future__ import annotations
@@ -60,15 +61,18 @@ def plan(entry: SourceEntry, units, versions: list[str], *, mode: str, reextract
         old = entry.units.get(name)
         same_input = old is not None and old.fingerprint == fingerprint
         same_models = old is not None and old.models == versions
+        # Records that failed in extraction or loading may succeed now (a store that was down, a fixed
+        # model): such a unit is read again; what is in the graph already is skipped by its hash.
+        retry = old is not None and any(f.get("stage") in ("extract", "load") for f in old.failures)
         since = None
         if mode == "build":
-            needed = not (old and old.done and same_input and same_models)
+            needed = retry or not (old and old.done and same_input and same_models)
         elif online:
             needed = True
             if not reextract and entry.watermark:
                 since = date.fromisoformat(entry.watermark)
         else:
-            needed = not (old and old.done and same_input) or (reextract and not same_models)
+            needed = retry or not (old and old.done and same_input) or (reextract and not same_models)
         if not needed:
             skipped.append(old)
             continue
