@@ -3,7 +3,7 @@
 
     python bench/models_dev_scores.py [--models DIR] [--limit N]
 
-Writes bench/results/models_dev_scores.json.
+Writes bench/results/models_dev_scores.json (models_dev_scores_firstN.json with --limit N).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def main() -> None:
             extra = f", pair F1 {levels['pair']['f1']:.4f}" if levels else ""
             print(f"RE {key}: F1 {result['micro']['f1']:.4f}{extra}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "models_dev_scores.json").write_text(json.dumps(out, indent=2))
+    name = f"models_dev_scores_first{args.limit}.json" if args.limit else "models_dev_scores.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
