@@ -42,6 +42,17 @@ def test_fetch_update_gives_30_documents_and_6_deletions(samples_dir, tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["update.jsonl"]  # no .part left
 
 
+def test_fetch_output_is_a_source_again(samples_dir, tmp_path, settings):
+    out = tmp_path / "update.jsonl"
+    assert run(str(samples_dir / "updatefiles/pubmed26n1335.xml.gz"), "--out", str(out)).exit_code == 0
+    original = list(fetch.iter_records(str(samples_dir / "updatefiles/pubmed26n1335.xml.gz"), settings, progress=False))
+    assert list(fetch.iter_records(str(out), settings, progress=False)) == original
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(out.read_text().splitlines()[0] + "\n{\"pmid\": \"1\", \"colour\": 2}\n")
+    with pytest.raises(InputError, match="line 2"):
+        list(fetch.iter_records(str(broken), settings, progress=False))
+
+
 def test_folder_reads_files_in_name_order(samples_dir, tmp_path, settings):
     folder = tmp_path / "pubmed"
     folder.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -10,10 +11,10 @@ from typing import Iterator
 
 from connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
-from litgraph.records import Record
+from litgraph.records import Record, from_json
 
 #: File formats that ``read_file`` understands.
-FORMATS = ("pubmed-xml", "medline", "pubtator", "bioc-xml", "bioc-json")
+FORMATS = ("pubmed-xml", "medline", "pubtator", "bioc-xml", "bioc-json", "jsonl")
 _SKIP = re.compile(r"^(\.|readme|license|licence)|\.(md5|md|tmp|part|cursor)$", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 
@@ -87,11 +88,37 @@ def sniff(path: Path) -> str:
         raise InputError(f"XML with root <{root}> is neither PubMed XML nor BioC (collection)", path=str(path))
     if compressed:
         raise InputError("only PubMed XML may be gzip-compressed; decompress the file first", path=str(path))
+    if start.startswith(b"{") and _is_record_line(start.split(b"\n", 1)[0]):
+        return "jsonl"
     if start.startswith((b"{", b"[")):
         return "bioc-json"
     if re.match(rb"PMID- ", start):
         return "medline"
     return "pubtator"
+
+
+def _is_record_line(line: bytes) -> bool:
+    """True for a litgraph JSONL line (a Document or Deletion object), as ``litgraph fetch`` writes."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "pmid" in value
+
+
+def read_jsonl(path: Path) -> Iterator[Record]:
+    """Stream the Documents and Deletions of a litgraph JSONL file (``fetch``/``extract --format jsonl``)."""
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield from_json(line)
+            except (ValueError, TypeError) as err:
+                raise InputError(
+                    f"not a litgraph record ({err}); each line must be one JSON object as `litgraph fetch` writes",
+                    path=str(path), line=line_no,
+                ) from err
 
 
 def read_file(path: Path, *, on_error: OnError | None = None) -> Iterator[Record]:
@@ -101,6 +128,8 @@ def read_file(path: Path, *, on_error: OnError | None = None) -> Iterator[Record
         from connectors.pubmed_xml import read_pubmed_xml
 
         return read_pubmed_xml(path, on_error=on_error)
+    if fmt == "jsonl":
+        return read_jsonl(path)
     if fmt == "medline":
         from connectors.medline import read_medline
 
