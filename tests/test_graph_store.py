@@ -231,3 +231,14 @@ def test_a_failed_upsert_leaves_nothing_half_written(store, docs, monkeypatch):
         store.upsert_documents(docs[3:6])
     monkeypatch.undo()
     assert _dump(store) == before
+
+
+def test_buffer_pool_setting_is_checked(settings, tmp_path, monkeypatch):
+    from litgraph.store import open_store
+
+    monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "lots")
+    with pytest.raises(InputError, match="LITGRAPH_BUFFER_POOL_MB"):
+        open_store(settings.with_(graph=str(tmp_path / "g")))
+    monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "128")
+    with open_store(settings.with_(graph=str(tmp_path / "g"))) as small:
+        assert small.stats()["articles"] == 0

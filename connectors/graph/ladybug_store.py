@@ -11,6 +11,7 @@ this module.
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -59,6 +60,14 @@ def _sets(columns: Iterable[tuple[str, str]], var: str, skip: tuple[str, ...] = 
     return ", ".join(f"{var}.{name} = c_{name}" for name, _ in columns if name not in skip)
 
 
+def buffer_pool_mb() -> int:
+    """LadybugDB's page cache in MiB: ``LITGRAPH_BUFFER_POOL_MB``, default 1024 (LadybugDB's own default is 80 % of RAM)."""
+    raw = os.environ.get("LITGRAPH_BUFFER_POOL_MB", "1024")
+    if not raw.isdigit() or int(raw) < 64:
+        raise InputError(f"LITGRAPH_BUFFER_POOL_MB must be a whole number of MiB, at least 64 (got {raw!r})")
+    return int(raw)
+
+
 def _check(label: str, allowed: Iterable[str]) -> str:
     if label not in allowed:
         raise LitgraphError(f"unknown table {label!r}")
@@ -81,7 +90,9 @@ class LadybugStore(GraphStore):
         self.folder = folder
         self.settings = settings
         try:
-            self._db = ladybug.Database(str(folder / DB_FILE), read_only=read_only)
+            self._db = ladybug.Database(
+                str(folder / DB_FILE), read_only=read_only, buffer_pool_size=buffer_pool_mb() * 1024 * 1024
+            )
         except RuntimeError as err:
             if "lock" in str(err).lower():
                 raise LitgraphError(f"the graph at {folder} is open in another process (LadybugDB allows one writer); "
