@@ -6,10 +6,14 @@ scispaCy's ``AbbreviationDetector`` (Schwartz & Hearst) does the work.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import spacy
+
+# scispaCy's detector warns on every text that has no abbreviation pattern to match; that is normal here.
+warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 
 
 @dataclass(frozen=True)
