@@ -109,6 +109,7 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is shared like any other output
     try:
         write(tmp)
         meta = dict(meta, version=model_version(meta["kind"], tmp))
