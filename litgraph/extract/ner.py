@@ -211,13 +211,7 @@ def train_ner(
         "corpora": [c.card_row("train") for c in train_sets] + [c.card_row("dev") for c in dev_sets],
         "hyperparameters": cfg.to_dict(),
         "dev_scores": {name: {"micro": s["micro"], **{f"{t}": v for t, v in s["per_type"].items()}} for name, s in result.dev_scores.items()},
-        "best_epoch": result.best_epoch,
-        "epoch_seconds": result.epoch_seconds,
-        "epoch_cpu_seconds": result.epoch_cpu_seconds,
-        "first_loss": result.losses[0] if result.losses else None,
-        "last_loss": result.losses[-1] if result.losses else None,
-        "machine": store.machine(),
-        "git_commit": store.git_commit(),
+        **result.card_fields(),
     }
     summary["train_seconds"] = time.perf_counter() - started
     summary["version"] = tagger.save(out, summary)

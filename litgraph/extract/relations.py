@@ -373,13 +373,7 @@ def train_re(
         "hyperparameters": cfg.to_dict(),
         "thresholds": {n: g["threshold"] for n, g in groups.items()},
         "dev_scores": dev_scores,
-        "best_epoch": result.best_epoch,
-        "epoch_seconds": result.epoch_seconds,
-        "epoch_cpu_seconds": result.epoch_cpu_seconds,
-        "first_loss": result.losses[0] if result.losses else None,
-        "last_loss": result.losses[-1] if result.losses else None,
-        "machine": store.machine(),
-        "git_commit": store.git_commit(),
+        **result.card_fields(),
     }
     summary["train_seconds"] = time.perf_counter() - started
     summary["version"] = extractor.save(out, summary)

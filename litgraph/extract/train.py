@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from litgraph.extract import store
+
 log = logging.getLogger(__name__)
 
 
@@ -113,6 +115,18 @@ class FitResult:
     epoch_seconds: list[float]
     epoch_cpu_seconds: list[float]
     losses: list[float]
+
+    def card_fields(self) -> dict[str, Any]:
+        """What a model card records of the run: best epoch, times, losses, machine and commit."""
+        return {
+            "best_epoch": self.best_epoch,
+            "epoch_seconds": self.epoch_seconds,
+            "epoch_cpu_seconds": self.epoch_cpu_seconds,
+            "first_loss": self.losses[0] if self.losses else None,
+            "last_loss": self.losses[-1] if self.losses else None,
+            "machine": store.machine(),
+            "git_commit": store.git_commit(),
+        }
 
 
 def fit(
