@@ -242,3 +242,15 @@ def test_buffer_pool_setting_is_checked(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "128")
     with open_store(settings.with_(graph=str(tmp_path / "g"))) as small:
         assert small.stats()["articles"] == 0
+
+
+def test_a_full_page_cache_is_a_clear_error(settings, docs, tmp_path, monkeypatch):
+    from litgraph.errors import LitgraphError
+    from litgraph.store import open_store
+
+    monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "64")
+    with open_store(settings.with_(graph=str(tmp_path / "g"))) as tiny:
+        with pytest.raises(LitgraphError, match="raise LITGRAPH_BUFFER_POOL_MB"):
+            for _ in range(40):
+                tiny.upsert_documents(docs * 20)
+        assert tiny.stats()["articles"] in (0, len({d.pmid for d in docs}))  # the failed batch left nothing half-written

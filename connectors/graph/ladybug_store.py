@@ -61,8 +61,10 @@ def _sets(columns: Iterable[tuple[str, str]], var: str, skip: tuple[str, ...] = 
 
 
 def buffer_pool_mb() -> int:
-    """LadybugDB's page cache in MiB: ``LITGRAPH_BUFFER_POOL_MB``, default 1024 (LadybugDB's own default is 80 % of RAM)."""
-    raw = os.environ.get("LITGRAPH_BUFFER_POOL_MB", "1024")
+    """LadybugDB's page cache in MiB from ``LITGRAPH_BUFFER_POOL_MB``; 0 (unset) keeps LadybugDB's default, 80 % of RAM."""
+    raw = os.environ.get("LITGRAPH_BUFFER_POOL_MB", "").strip()
+    if not raw:
+        return 0
     if not raw.isdigit() or int(raw) < 64:
         raise InputError(f"LITGRAPH_BUFFER_POOL_MB must be a whole number of MiB, at least 64 (got {raw!r})")
     return int(raw)
@@ -105,7 +107,7 @@ class LadybugStore(GraphStore):
     # --------------------------------------------------------------- plumbing
     def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
         """Run one statement; rows as dicts keyed by the RETURN names."""
-        result = self._conn.execute(text, params or {})
+        result = self._execute(text, params)
         names = result.get_column_names()
         rows = []
         while result.has_next():
@@ -114,7 +116,18 @@ class LadybugStore(GraphStore):
         return rows
 
     def _exec(self, text: str, params: dict | None = None) -> None:
-        self._conn.execute(text, params or {}).close()
+        self._execute(text, params).close()
+
+    def _execute(self, text: str, params: dict | None):
+        try:
+            return self._conn.execute(text, params or {})
+        except RuntimeError as err:
+            if "buffer pool is full" in str(err):
+                raise LitgraphError(
+                    f"the embedded graph's page cache is full ({err}); raise LITGRAPH_BUFFER_POOL_MB "
+                    "or unset it to let LadybugDB use up to 80 % of RAM"
+                ) from err
+            raise
 
     def _create_schema(self) -> None:
         existing = {row["name"] for row in self.run_cypher("CALL show_tables() RETURN name")}
@@ -368,5 +381,12 @@ class _Transaction:
         return self.store
 
     def __exit__(self, kind, value, tb):
-        self.store._exec("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self.store._exec("COMMIT")
+            return False
+        try:
+            self.store._exec("ROLLBACK")
+        except RuntimeError as err:  # a failed statement has already rolled the transaction back
+            if "No active transaction" not in str(err):
+                raise
         return False
