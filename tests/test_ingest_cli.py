@@ -12,7 +12,7 @@ from connectors.pubtator import parse_pubtator
 from litgraph import fetch
 from litgraph.cli import main
 from litgraph.errors import InputError
-from litgraph.records import Deletion, Document, from_json
+from litgraph.records import Deletion, Document, from_json, to_json
 
 
 def run(*args, env=None):
@@ -47,6 +47,10 @@ def test_fetch_output_is_a_source_again(samples_dir, tmp_path, settings):
     assert run(str(samples_dir / "updatefiles/pubmed26n1335.xml.gz"), "--out", str(out)).exit_code == 0
     original = list(fetch.iter_records(str(samples_dir / "updatefiles/pubmed26n1335.xml.gz"), settings, progress=False))
     assert list(fetch.iter_records(str(out), settings, progress=False)) == original
+    long_line = tmp_path / "long.jsonl"  # one record longer than the format sniffer's first read
+    long_doc = Document(pmid="1", title="Long", abstract="word " * 5000)
+    long_line.write_text(to_json(long_doc) + "\n")
+    assert list(fetch.iter_records(str(long_line), settings, progress=False)) == [long_doc]
     broken = tmp_path / "broken.jsonl"
     broken.write_text(out.read_text().splitlines()[0] + "\n{\"pmid\": \"1\", \"colour\": 2}\n")
     with pytest.raises(InputError, match="line 2"):

@@ -88,7 +88,7 @@ def sniff(path: Path) -> str:
         raise InputError(f"XML with root <{root}> is neither PubMed XML nor BioC (collection)", path=str(path))
     if compressed:
         raise InputError("only PubMed XML may be gzip-compressed; decompress the file first", path=str(path))
-    if start.startswith(b"{") and _is_record_line(start.split(b"\n", 1)[0]):
+    if start.startswith(b"{") and _first_line_is_record(path):
         return "jsonl"
     if start.startswith((b"{", b"[")):
         return "bioc-json"
@@ -97,8 +97,10 @@ def sniff(path: Path) -> str:
     return "pubtator"
 
 
-def _is_record_line(line: bytes) -> bool:
-    """True for a litgraph JSONL line (a Document or Deletion object), as ``litgraph fetch`` writes."""
+def _first_line_is_record(path: Path) -> bool:
+    """True when the first non-blank line is a whole litgraph record (a Document or Deletion), as ``litgraph fetch`` writes."""
+    with open(path, "rb") as handle:
+        line = next((raw for raw in handle if raw.strip()), b"")
     try:
         value = json.loads(line)
     except ValueError:
