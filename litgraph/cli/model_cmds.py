@@ -48,12 +48,14 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed.")
 @click.option("--augment", is_flag=True, default=None, help="Mention replacement with other names of the same type.")
 @click.option("--adversarial", type=click.Choice(["fgm"]), default=None, help="Adversarial training on the embeddings.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
+              help="Compute precision: auto = bf16 autocast where the hardware has it (GPU, AMX CPU), else fp32. [default: LITGRAPH_PRECISION or auto]")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @corpora_option
 @models_option
 @format_json_option
 def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, lr, batch_size, max_length, train_limit,
-              dev_limit, max_steps, seed, augment, adversarial, quiet, corpora, models, fmt):
+              dev_limit, max_steps, seed, augment, adversarial, precision, quiet, corpora, models, fmt):
     """Fine-tune an NER (`ner`) or relation (`re`) model and write it with a model card.
 
     \b
@@ -67,7 +69,8 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
     settings = settings_from(corpora=corpora, models=models)
     out = Path(out) if out else default_model_dirs(settings)[kind]
     overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, train_limit=train_limit,
-                     dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial)
+                     dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
+                     precision=precision)
     summary = train(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
                     preset=preset, overrides=overrides, progress=not quiet)
     if fmt == "json":

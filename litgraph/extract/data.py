@@ -14,6 +14,7 @@ from typing import Callable
 
 import torch
 
+from litgraph.extract.train import autocast
 from litgraph.records import Mention
 
 #: Entity types the NER model tags (BioRED's Variant, Species and CellLine are kept: BioRED relations use them).
@@ -158,6 +159,7 @@ def windowed_forward(
     overlap: int,
     batch_size: int,
     device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
 ) -> list[torch.Tensor]:
     """Run ``forward`` over token sequences of any length; return one ``[len(seq), D]`` tensor per sequence.
 
@@ -177,7 +179,8 @@ def windowed_forward(
             row = [cls_id] + sequences[d][w.start:w.end] + [sep_id]
             ids[k, : len(row)] = torch.tensor(row)
             mask[k, : len(row)] = 1
-        out = forward(ids.to(device), mask.to(device))
+        with autocast(device, dtype):
+            out = forward(ids.to(device), mask.to(device)).float()
         for k, (d, w) in enumerate(chunk):
             lo, hi = 1 + w.own_start - w.start, 1 + w.own_end - w.start
             parts[d].append((w.own_start, out[k, lo:hi]))

@@ -75,8 +75,9 @@ class Extractor:
         ner = NerTagger.load(dirs["ner"])
         relations = RelationExtractor.load(dirs["re"])
         if int8 and not torch.cuda.is_available():
-            quantise(ner.model)
-            quantise(relations.model)
+            for model in (ner, relations):
+                quantise(model.model)
+                model.dtype = None  # quantised Linear layers run in fp32/int8, not under bf16 autocast
         from litgraph.normalise import Normaliser
 
         return cls(ner, relations, Normaliser.load(settings))

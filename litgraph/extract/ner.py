@@ -18,7 +18,7 @@ from litgraph.extract import store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
-from litgraph.extract.train import TrainConfig, device, fit, set_threads
+from litgraph.extract.train import TrainConfig, compute_dtype, device, fit, set_threads
 from litgraph.records import Document, Mention
 from litgraph.settings import Settings
 
@@ -32,6 +32,7 @@ class NerTagger:
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.labels: list[str] = meta["labels"]
         self.types = tuple(sorted({label[2:] for label in self.labels if label != "O"}))
+        self.dtype = compute_dtype(device())  # autocast dtype of inference (None: fp32)
 
     @property
     def version(self) -> str:
@@ -80,7 +81,7 @@ class NerTagger:
         return windowed_forward(
             forward, [e.input_ids for e in encodings], cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"], batch_size=batch_size,
-            device=next(self.model.parameters()).device,
+            device=next(self.model.parameters()).device, dtype=self.dtype,
         )
 
     def predict(self, docs: list[Document], batch_size: int = 16) -> list[list[Mention]]:
@@ -189,6 +190,7 @@ def train_ner(
     train_sets = [load(name, settings, cfg.train_limit) for name in train]
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]
     tagger = NerTagger.from_base(base_model, cfg)
+    tagger.dtype = compute_dtype(device(), cfg.precision)
     swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
     n_labels = len(tagger.labels)
 

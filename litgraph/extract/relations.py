@@ -24,7 +24,7 @@ from litgraph.extract import store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
 from litgraph.extract.metrics import RelationScorer
-from litgraph.extract.train import TrainConfig, device, fit, set_threads
+from litgraph.extract.train import TrainConfig, compute_dtype, device, fit, set_threads
 from litgraph.records import Document, Mention, Relation
 from litgraph.settings import Settings
 from litgraph.text import sentences
@@ -115,6 +115,7 @@ class RelationExtractor:
     def __init__(self, model: RelationModel, tokenizer, meta: dict[str, Any]):
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.rel_types: list[str] = meta["relation_types"]
+        self.dtype = compute_dtype(device())  # autocast dtype of inference (None: fp32)
 
     @property
     def version(self) -> str:
@@ -175,7 +176,7 @@ class RelationExtractor:
         states = windowed_forward(
             self.model.states, [p.input_ids for p in prepared], cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"],
-            batch_size=16 if not grad else 64, device=next(self.model.parameters()).device,
+            batch_size=16 if not grad else 64, device=next(self.model.parameters()).device, dtype=self.dtype,
         )
         return [
             {cid: torch.logsumexp(h[e.positions], dim=0) for cid, e in p.entities.items()} for p, h in zip(prepared, states)
@@ -310,6 +311,7 @@ def train_re(
 
         raise InputError(f"none of {', '.join(train)} annotates relations; train on bc5cdr:train or biored:train")
     extractor = RelationExtractor.from_base(base_model, groups, cfg)
+    extractor.dtype = compute_dtype(device(), cfg.precision)
     tok = extractor.tokenizer
     swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
     fixed = {c.name: [prepare(d, tok) for d in c.documents] for c in train_sets if c.relation_types}

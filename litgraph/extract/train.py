@@ -1,12 +1,13 @@
 """The training loop shared by the NER and relation models.
 
 AdamW with linear warm-up and decay, gradient clipping, fixed seeds, evaluation on dev after each
-epoch, the best state kept, early stopping; bf16 autocast and larger batches on a GPU; optional
+epoch, the best state kept, early stopping; bf16 autocast where the hardware has it (GPU, AMX CPU); optional
 FGM adversarial training (an embedding perturbation along the gradient, Miyato et al. 2017).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -47,6 +48,7 @@ class TrainConfig:
     dev_limit: int | None = None  # documents per dev corpus
     neg_ratio: float = 3.0  # relation model: sampled negative pairs per positive pair
     max_steps: int | None = None  # stop after this many optimiser steps (tiny runs)
+    precision: str | None = None  # auto | fp32 | bf16; None: LITGRAPH_PRECISION or auto (see ``compute_dtype``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,8 +66,8 @@ PRESETS: dict[str, dict[str, TrainConfig]] = {
         "re": TrainConfig(epochs=2, lr=1e-4, max_length=256, batch_size=4, train_limit=160, dev_limit=40, patience=1),
     },
     "full": {
-        "ner": TrainConfig(epochs=8, lr=5e-5, max_length=512, batch_size=16),
-        "re": TrainConfig(epochs=10, lr=5e-5, max_length=512, batch_size=4),
+        "ner": TrainConfig(epochs=8, lr=1e-4, max_length=512, batch_size=16),
+        "re": TrainConfig(epochs=10, lr=1e-4, max_length=512, batch_size=4),
     },
 }
 
@@ -84,6 +86,38 @@ def set_threads() -> None:
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(dev: torch.device) -> bool:
+    """Whether ``dev`` computes bf16 matrix products in hardware (an Ampere+ GPU; a CPU with AMX or AVX512-BF16)."""
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(probe() for probe in probes if probe is not None)
+
+
+def compute_dtype(dev: torch.device, precision: str | None = None) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` (default ``LITGRAPH_PRECISION``, else ``auto``), or None for fp32.
+
+    ``auto`` is bf16 where the device computes it natively (about 3x faster inference and 1.5x faster
+    training than fp32 on an AMX CPU), fp32 elsewhere. Weights always stay fp32.
+    """
+    precision = precision or os.environ.get("LITGRAPH_PRECISION") or "auto"
+    if precision not in PRECISIONS:
+        from litgraph.errors import InputError
+
+        raise InputError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)} (LITGRAPH_PRECISION or --precision)")
+    if precision == "fp32" or (precision == "auto" and not native_bf16(dev)):
+        return None
+    return torch.bfloat16
+
+
+def autocast(dev: torch.device, dtype: torch.dtype | None):
+    """A context that runs matrix products in ``dtype`` on ``dev`` (no-op for None)."""
+    return torch.autocast(dev.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
 class FGM:
@@ -165,7 +199,7 @@ def fit(
         optimizer, lambda s: (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total - s) / max(1, total - warmup))
     )
     fgm = FGM(embeddings, cfg.fgm_epsilon) if cfg.adversarial == "fgm" else None
-    autocast = dev.type == "cuda"
+    dtype = compute_dtype(dev, cfg.precision)
     best = FitResult(0, -1.0, {}, [], [], [])
     best_state = None
     step, stale = 0, 0
@@ -175,12 +209,12 @@ def fit(
         started, cpu_started = time.perf_counter(), time.process_time()
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch", leave=False)
         for batch in bar:
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=autocast):
+            with autocast(dev, dtype):
                 loss = loss_fn(batch)
             loss.backward()
             if fgm is not None:
                 fgm.attack()
-                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=autocast):
+                with autocast(dev, dtype):
                     loss_fn(batch).backward()
                 fgm.restore()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
