@@ -151,3 +151,38 @@ def test_relation_scorer_levels_and_direction():
     cid.add([Relation("1", "CID", "MESH:C1", "MESH:D1")], [Relation("1", "CID", "MESH:D1", "MESH:C1")])
     assert cid.result()["micro"]["tp"] == 0  # CID is directed: chemical → disease
     assert "levels" not in cid.result()
+
+
+def test_precision_setting_picks_the_autocast_dtype(monkeypatch):
+    from litgraph.errors import InputError
+    from litgraph.extract.train import compute_dtype, native_bf16
+
+    cpu = torch.device("cpu")
+    assert compute_dtype(cpu, "fp32") is None
+    assert compute_dtype(cpu, "bf16") is torch.bfloat16
+    assert compute_dtype(cpu, "auto") is (torch.bfloat16 if native_bf16(cpu) else None)
+    monkeypatch.setenv("LITGRAPH_PRECISION", "fp32")
+    assert compute_dtype(cpu) is None
+    assert compute_dtype(cpu, "bf16") is torch.bfloat16  # an explicit option wins over the environment
+    monkeypatch.setenv("LITGRAPH_PRECISION", "half")
+    with pytest.raises(InputError, match="LITGRAPH_PRECISION"):
+        compute_dtype(cpu)
+
+
+def test_bf16_windowed_forward_returns_fp32_states_close_to_fp32(tokenizer, settings):
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(default_base_model()).eval()
+    doc = load_corpus("bc5cdr:dev", settings)[0]
+    ids = encode(tokenizer, doc.text).input_ids
+
+    def forward(dtype):
+        with torch.inference_mode():
+            return windowed_forward(
+                lambda i, m: model(input_ids=i, attention_mask=m).last_hidden_state, [ids], cls_id=tokenizer.cls_token_id,
+                sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id, size=128, overlap=32, batch_size=4, dtype=dtype,
+            )[0]
+
+    full, half = forward(None), forward(torch.bfloat16)
+    assert half.dtype == torch.float32 and half.shape == full.shape == (len(ids), model.config.hidden_size)
+    assert torch.nn.functional.cosine_similarity(full, half, dim=-1).min() > 0.98

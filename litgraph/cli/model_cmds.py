@@ -125,9 +125,11 @@ def _jsonl(handle, source: str) -> Iterator[Record]:
 @click.option("--out", type=click.Path(dir_okay=False), default="-", help="Output file. [default: stdout]")
 @click.option("--batch-size", type=int, default=16, show_default=True, help="Documents per batch.")
 @click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models (CPU).")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
+              help="auto = bf16 autocast where the hardware has it (GPU, AMX CPU), else fp32. [default: LITGRAPH_PRECISION or auto]")
 @corpora_option
 @models_option
-def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, corpora, models):
+def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, precision, corpora, models):
     """Find Chemical/Disease/Gene mentions, normalise them and extract relations.
 
     INPUT is a JSONL file from `litgraph fetch` (or `-` for stdin), a PubMed XML(.gz), MEDLINE,
@@ -143,7 +145,7 @@ def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, corpora, mo
     from litgraph.extract import Extractor
 
     settings = settings_from(corpora=corpora, models=models)
-    extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8)
+    extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8, precision=precision)
     records = read_input(input_path)
     deletions: list[Record] = []
 

@@ -165,7 +165,9 @@ def windowed_forward(
 
     Sequences are cut into windows of ``size - 2`` tokens (plus [CLS]/[SEP]), windows from all
     sequences are batched by length, and each token keeps the output of the window that owns it.
+    ``dtype`` (bf16) runs ``forward`` under autocast; the outputs are always fp32.
     """
+    device = torch.device(device)
     inner = size - 2
     items = [(d, w) for d, seq in enumerate(sequences) for w in windows(len(seq), inner, overlap)]
     items.sort(key=lambda item: item[1].end - item[1].start)

@@ -13,7 +13,7 @@ from litgraph.errors import InputError
 from litgraph.extract.ner import NerTagger
 from litgraph.extract.relations import RelationExtractor
 from litgraph.extract.store import META
-from litgraph.extract.train import set_threads
+from litgraph.extract.train import compute_dtype, device, set_threads
 from litgraph.records import Document
 from litgraph.settings import Settings
 
@@ -68,16 +68,23 @@ class Extractor:
         model_dirs: Sequence[Path | str] | Mapping[str, Path | str] | None = None,
         *,
         int8: bool = False,
+        precision: str | None = None,
     ) -> "Extractor":
-        """Load the given (or default) models and the normaliser; ``int8``: dynamic int8 quantisation on CPU."""
+        """Load the given (or default) models and the normaliser.
+
+        ``precision``: ``auto`` (bf16 where the hardware computes it), ``fp32`` or ``bf16``
+        [default: ``LITGRAPH_PRECISION`` or ``auto``]; ``int8``: dynamic int8 quantisation on CPU (runs in fp32).
+        """
         set_threads()
         dirs = resolve_model_dirs(settings, model_dirs)
         ner = NerTagger.load(dirs["ner"])
         relations = RelationExtractor.load(dirs["re"])
-        if int8 and not torch.cuda.is_available():
-            for model in (ner, relations):
+        dtype = compute_dtype(device(), precision)
+        quantised = int8 and not torch.cuda.is_available()
+        for model in (ner, relations):
+            if quantised:
                 quantise(model.model)
-                model.dtype = None  # quantised Linear layers run in fp32/int8, not under bf16 autocast
+            model.dtype = None if quantised else dtype
         from litgraph.normalise import Normaliser
 
         return cls(ner, relations, Normaliser.load(settings))

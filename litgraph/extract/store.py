@@ -142,6 +142,7 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
         f"- **Training time**: {summary['train_seconds']:.0f} s wall; per epoch {', '.join(f'{s:.0f}' for s in summary['epoch_seconds'])} s wall, "
         f"{', '.join(f'{s:.0f}' for s in summary.get('epoch_cpu_seconds', []))} s CPU",
         f"- **Machine**: {summary['machine']}",
+        f"- **Precision**: {summary.get('precision', 'fp32')} (weights fp32; bf16 = autocast of the matrix products)",
         f"- **Git commit**: `{summary.get('git_commit') or 'unknown'}`",
         f"- **Best epoch**: {summary['best_epoch']} of {len(summary['epoch_seconds'])}",
         "",

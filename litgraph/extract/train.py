@@ -149,6 +149,7 @@ class FitResult:
     epoch_seconds: list[float]
     epoch_cpu_seconds: list[float]
     losses: list[float]
+    precision: str = "fp32"  # what the matrix products ran in: fp32 or bf16 (autocast)
 
     def card_fields(self) -> dict[str, Any]:
         """What a model card records of the run: best epoch, times, losses, machine and commit."""
@@ -158,6 +159,7 @@ class FitResult:
             "epoch_cpu_seconds": self.epoch_cpu_seconds,
             "first_loss": self.losses[0] if self.losses else None,
             "last_loss": self.losses[-1] if self.losses else None,
+            "precision": self.precision,
             "machine": store.machine(),
             "git_commit": store.git_commit(),
         }
@@ -200,7 +202,7 @@ def fit(
     )
     fgm = FGM(embeddings, cfg.fgm_epsilon) if cfg.adversarial == "fgm" else None
     dtype = compute_dtype(dev, cfg.precision)
-    best = FitResult(0, -1.0, {}, [], [], [])
+    best = FitResult(0, -1.0, {}, [], [], [], precision="bf16" if dtype is not None else "fp32")
     best_state = None
     step, stale = 0, 0
     for epoch in range(1, cfg.epochs + 1):
