@@ -77,6 +77,7 @@ def test_model_card_and_version(tiny_models, tiny_training):
         card = (folder / "README.md").read_text()
         assert meta["version"] in card and "## Dev scores" in card and "## Hyperparameters" in card
         assert "7afcec134e3d4871e74b0398d92850d3c9ac94c0bdc780003f2d60184c012bd8" in card  # bc5cdr train sha256
+        assert f"**Precision**: {tiny_training[kind]['precision']}" in card and tiny_training[kind]["precision"] in ("fp32", "bf16")
     assert tiny_training["ner"]["last_loss"] < tiny_training["ner"]["first_loss"]
 
 

@@ -189,16 +189,17 @@ class RelationExtractor:
 
     def scores(self, prepared: list[Prepared]) -> list[dict[str, list[tuple[Entity, Entity, torch.Tensor]]]]:
         """Per document and group: candidate pairs with their sigmoid outputs."""
+        candidates = [{name: self.candidates(p, group) for name, group in self.meta["groups"].items()} for p in prepared]
+        encode = [k for k, per_group in enumerate(candidates) if any(per_group.values())]  # no pair, no encoder pass
         with torch.inference_mode():
-            embeddings = self._entity_states(prepared, grad=False)
+            embeddings = dict(zip(encode, self._entity_states([prepared[k] for k in encode], grad=False)))
             out = []
-            for p, emb in zip(prepared, embeddings):
-                per_group = {}
-                for name, group in self.meta["groups"].items():
-                    pairs = self.candidates(p, group)
-                    probs = torch.sigmoid(self._logits(emb, pairs)).cpu() if pairs else torch.zeros((0, len(self.rel_types) + 1))
-                    per_group[name] = [(a, b, probs[k]) for k, (a, b) in enumerate(pairs)]
-                out.append(per_group)
+            for k, per_group in enumerate(candidates):
+                scored = {}
+                for name, pairs in per_group.items():
+                    probs = torch.sigmoid(self._logits(embeddings[k], pairs)).cpu() if pairs else torch.zeros((0, len(self.rel_types) + 1))
+                    scored[name] = [(a, b, probs[i]) for i, (a, b) in enumerate(pairs)]
+                out.append(scored)
         return out
 
     def decide(self, prepared: Prepared, scored: dict, thresholds: dict[str, float] | None = None) -> list[Relation]:
