@@ -33,7 +33,8 @@ def main() -> None:
     settings = Settings.from_env(models=args.models)
     set_threads()
     dirs = default_model_dirs(settings)
-    out: dict = {"machine": f"{os.cpu_count()}-core {platform.machine()} CPU, shared with other jobs", "limit": args.limit}
+    out: dict = {"machine": f"{os.cpu_count()}-core {platform.machine()} CPU", "load_average_at_start": os.getloadavg(),
+                 "limit": args.limit}
     for kind, folder in dirs.items():
         meta = json.loads((folder / "litgraph.json").read_text())
         card = (folder / "README.md").read_text()

@@ -1,8 +1,8 @@
 """End-to-end build throughput (abstracts/s) and peak memory on the local engine.
 
 Builds fresh graphs from N and 2N corpus abstracts (PubTator files; their gold annotations are
-ignored, the models annotate) with ``litgraph build`` in a child process, with fp32 models and with
-``--int8``. Reports, for the 2N run, wall-clock abstracts/s (start-up included) and the child's peak
+ignored, the models annotate) with ``litgraph build`` in a child process, in fp32, in bf16
+(``LITGRAPH_PRECISION=bf16``, where the hardware computes it) and with ``--int8``. Reports, for the 2N run, wall-clock abstracts/s (start-up included) and the child's peak
 RSS; and from the difference of the two runs the marginal cost of one abstract in CPU-seconds,
 which does not depend on start-up or on how busy a shared machine is. ``per_core_abstracts_per_s``
 is its inverse; on 2 dedicated cores expect about twice that.
@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pipeline_common import abstracts, run_cli, save, write_pubtator
 
+from litgraph.extract.train import device, native_bf16
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,11 +34,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for count in (args.docs, 2 * args.docs):
             write_pubtator(docs[:count], Path(tmp) / f"src{count}", per_file=50)
-        for variant, extra in (("fp32", []), ("int8", ["--int8"])):
+        variants = [("fp32", "fp32", [])] + ([("bf16", "bf16", [])] if native_bf16(device()) else []) + [("int8", "fp32", ["--int8"])]
+        for variant, precision, extra in variants:
             runs = {}
             for count in (args.docs, 2 * args.docs):
                 graph = Path(tmp) / f"graph-{variant}-{count}"
-                runs[count] = run_cli(["build", str(Path(tmp) / f"src{count}"), "--graph", str(graph), *model_args, *extra])
+                runs[count] = run_cli(["build", str(Path(tmp) / f"src{count}"), "--graph", str(graph), *model_args, *extra],
+                                      env={"LITGRAPH_PRECISION": precision})
             big, small = runs[2 * args.docs], runs[args.docs]
             report = big.pop("report")
             small.pop("report")
