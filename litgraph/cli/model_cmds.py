@@ -17,6 +17,10 @@ model_option = click.option(
     "--model", "models_dirs", multiple=True, type=click.Path(file_okay=False),
     help="A model folder written by `litgraph train` (repeat for an NER and a relation model) [default: the models folder].",
 )
+precision_option = click.option(
+    "--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
+    help="Compute precision: auto = bf16 autocast where the hardware has it (GPU, AMX CPU), else fp32. [default: LITGRAPH_PRECISION or auto]",
+)
 format_json_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                                   help="Output format.")
 
@@ -48,8 +52,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed.")
 @click.option("--augment", is_flag=True, default=None, help="Mention replacement with other names of the same type.")
 @click.option("--adversarial", type=click.Choice(["fgm"]), default=None, help="Adversarial training on the embeddings.")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
-              help="Compute precision: auto = bf16 autocast where the hardware has it (GPU, AMX CPU), else fp32. [default: LITGRAPH_PRECISION or auto]")
+@precision_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @corpora_option
 @models_option
@@ -125,8 +128,7 @@ def _jsonl(handle, source: str) -> Iterator[Record]:
 @click.option("--out", type=click.Path(dir_okay=False), default="-", help="Output file. [default: stdout]")
 @click.option("--batch-size", type=int, default=16, show_default=True, help="Documents per batch.")
 @click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models (CPU).")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
-              help="auto = bf16 autocast where the hardware has it (GPU, AMX CPU), else fp32. [default: LITGRAPH_PRECISION or auto]")
+@precision_option
 @corpora_option
 @models_option
 def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, precision, corpora, models):
