@@ -52,13 +52,15 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed.")
 @click.option("--augment", is_flag=True, default=None, help="Mention replacement with other names of the same type.")
 @click.option("--adversarial", type=click.Choice(["fgm"]), default=None, help="Adversarial training on the embeddings.")
+@click.option("--resume", is_flag=True,
+              help="Continue from the last finished epoch of an interrupted run into the same --out (same options).")
 @precision_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @corpora_option
 @models_option
 @format_json_option
 def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, lr, batch_size, max_length, train_limit,
-              dev_limit, max_steps, seed, augment, adversarial, precision, quiet, corpora, models, fmt):
+              dev_limit, max_steps, seed, augment, adversarial, resume, precision, quiet, corpora, models, fmt):
     """Fine-tune an NER (`ner`) or relation (`re`) model and write it with a model card.
 
     \b
@@ -66,6 +68,7 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
       litgraph train ner --out models/ner
       litgraph train re --corpus bc5cdr:train --dev bc5cdr:dev --base-model dmis-lab/biobert-base-cased-v1.2 --out models/re
       litgraph train ner --preset quick --epochs 2 --format json
+      litgraph train ner --out models/ner --resume      # after an interruption: continues from the last epoch
     """
     from litgraph.extract import default_model_dirs, train
 
@@ -75,7 +78,7 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
                      dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
                      precision=precision)
     summary = train(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
-                    preset=preset, overrides=overrides, progress=not quiet)
+                    preset=preset, overrides=overrides, progress=not quiet, resume=resume)
     if fmt == "json":
         echo_json(summary)
         return

@@ -28,7 +28,7 @@ def default_base_model() -> str:
 
 
 def train(kind: str, settings: Settings, out: Path, *, train_corpora=None, dev_corpora=None, base_model=None,
-          preset: str = "full", overrides: dict | None = None, progress: bool = True) -> dict:
+          preset: str = "full", overrides: dict | None = None, progress: bool = True, resume: bool = False) -> dict:
     """Train an NER (``kind="ner"``) or relation (``"re"``) model with a preset and overrides; returns the summary."""
     from litgraph.extract.ner import train_ner
     from litgraph.extract.relations import train_re
@@ -39,7 +39,8 @@ def train(kind: str, settings: Settings, out: Path, *, train_corpora=None, dev_c
     cfg = PRESETS[preset][kind].updated(**(overrides or {}))
     corpora, dev = DEFAULT_CORPORA[kind]
     run = train_ner if kind == "ner" else train_re
-    return run(list(train_corpora or corpora), list(dev_corpora or dev), settings, base_model or default_base_model(), Path(out), cfg, progress)
+    return run(list(train_corpora or corpora), list(dev_corpora or dev), settings, base_model or default_base_model(), Path(out), cfg, progress,
+               resume=resume)
 
 
 def train_default_models(settings: Settings, *, progress: bool = True) -> dict[str, Path]:

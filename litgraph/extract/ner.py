@@ -182,7 +182,8 @@ def evaluate_ner(tagger: NerTagger, corpora: list[CorpusDocs], batch_size: int =
 
 
 def train_ner(
-    train: list[str], dev: list[str], settings: Settings, base_model: str, out: Path, cfg: TrainConfig, progress: bool = True
+    train: list[str], dev: list[str], settings: Settings, base_model: str, out: Path, cfg: TrainConfig, progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune a tagger on the training corpora, keep the best dev epoch, save it; returns the summary."""
     set_threads()
@@ -205,7 +206,8 @@ def train_ner(
         scores = evaluate_ner(tagger, dev_sets, batch_size=cfg.batch_size * 2)
         return sum(s["micro"]["f1"] for s in scores.values()) / len(scores), scores
 
-    result = fit(tagger.model, make_batches, loss_fn, evaluate, cfg, tagger.model.get_input_embeddings(), progress)
+    result = fit(tagger.model, make_batches, loss_fn, evaluate, cfg, tagger.model.get_input_embeddings(), progress,
+                 checkpoint=store.checkpoint_path(out), resume=resume)
     summary = {
         "kind": "ner",
         "base_model": str(base_model),

@@ -299,7 +299,8 @@ def tune_threshold(scored_docs: list[tuple[Prepared, dict]], extractor: Relation
 
 
 def train_re(
-    train: list[str], dev: list[str], settings: Settings, base_model: str, out: Path, cfg: TrainConfig, progress: bool = True
+    train: list[str], dev: list[str], settings: Settings, base_model: str, out: Path, cfg: TrainConfig, progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune the relation model on gold entities, tune thresholds on dev, save; returns the summary."""
     set_threads()
@@ -362,7 +363,8 @@ def train_re(
             total += result["micro"]["f1"]
         return total / max(1, len(results)), {"results": results, "thresholds": {n: g["threshold"] for n, g in groups.items()}}
 
-    result = fit(extractor.model, make_batches, loss_fn, evaluate, cfg, extractor.model.encoder.get_input_embeddings(), progress)
+    result = fit(extractor.model, make_batches, loss_fn, evaluate, cfg, extractor.model.encoder.get_input_embeddings(), progress,
+                 checkpoint=store.checkpoint_path(out), resume=resume, frozen_rows=len(tok) - len(markers()))
     for name, t in result.dev_scores.get("thresholds", {}).items():
         groups[name]["threshold"] = t
     dev_scores = {}

@@ -31,6 +31,11 @@ def quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+def checkpoint_path(out: Path) -> Path:
+    """The per-epoch training checkpoint of a model being trained into ``out`` (``train --resume`` reads it)."""
+    return Path(out) / "checkpoint" / "last.pt"
+
+
 def weights_file(folder: Path) -> Path | None:
     """The weights file of a model folder, if any."""
     for name in WEIGHTS:
