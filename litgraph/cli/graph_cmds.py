@@ -37,11 +37,14 @@ def _cell(value) -> str:
 
 
 def _open_existing(settings):
+    """Open a graph for reading. The embedded store is opened read-only: nothing is created in a folder
+    that holds no graph, and readers work while a build or refresh writes (LadybugDB lets read-only
+    opens share the file with its one writer; they see the last committed batch)."""
     from litgraph.store import open_store
 
     if not settings.graph_is_neo4j and not Path(settings.graph).expanduser().is_dir():
         raise InputError(f"no graph at {settings.graph}; build one with `litgraph build` or point --graph at one")
-    return open_store(settings)
+    return open_store(settings, read_only=not settings.graph_is_neo4j)
 
 
 @click.command("query")
@@ -126,8 +129,10 @@ def stats(fmt: str, graph: str | None) -> None:
               help="A .graphml file, or a folder for csv, parquet and neo4j-import.")
 @click.option("--query", "query_name", default=None, metavar="NAME", help="Export only this named query's subgraph.")
 @click.option("--param", "-p", "param", multiple=True, metavar="KEY=VALUE", help="A parameter of --query.")
+@click.option("--force", is_flag=True,
+              help="Replace an earlier litgraph export at OUT (only litgraph's own files; anything else is refused).")
 @graph_option
-def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], graph: str | None) -> None:
+def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], force: bool, graph: str | None) -> None:
     """Export the whole graph, or the subgraph a named query returns.
 
     \b
@@ -135,6 +140,10 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
       graphml        one file (networkx, Gephi, Cytoscape); list properties as JSON text
       csv, parquet   OUT/nodes/<Label>.* and OUT/edges/<TYPE>.* tables
       neo4j-import   CSVs and import.sh for neo4j-admin database import
+    \b
+    OUT must be a new path or an empty folder; --force replaces an earlier litgraph export there.
+    The current folder and the graph itself are never written.
+
     \b
     Examples:
       litgraph export --format graphml --out graph.graphml
@@ -147,5 +156,5 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
         raise InputError("--param needs --query NAME")
     settings = settings_from(graph=graph)
     with _open_existing(settings) as store:
-        path = run_export(store, fmt, out, query_name, _params(param))
+        path = run_export(store, fmt, out, query_name, _params(param), force=force)
     click.echo(json.dumps({"format": fmt, "out": str(path)}))

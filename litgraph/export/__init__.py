@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from litgraph.errors import InputError
+from litgraph.errors import InputError, LitgraphError
 from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, arrow_type
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def query_nodes(store: "GraphStore", query: str, params: dict) -> set[str]:
     return names
 
 
-def write_graphml(graph: nx.MultiDiGraph, out: Path) -> Path:
+def write_graphml(graph: nx.MultiDiGraph, out: Path, *, force: bool = False) -> Path:
     """Write GraphML; list attributes are JSON text (their names listed in the graph attribute
     ``litgraph_json_keys``) so they survive tools that only know scalars. ``read_graphml`` decodes them."""
     encoded = nx.MultiDiGraph(**{JSON_KEYS_ATTR: ""})
@@ -101,7 +102,7 @@ def write_graphml(graph: nx.MultiDiGraph, out: Path) -> Path:
     for u, v, key, attrs in graph.edges(keys=True, data=True):
         encoded.add_edge(u, v, key=key, **encode(attrs))
     encoded.graph[JSON_KEYS_ATTR] = ",".join(sorted(json_keys))
-    return _atomic_file(out, lambda tmp: nx.write_graphml(encoded, tmp, named_key_ids=True))
+    return _atomic_file(out, lambda tmp: nx.write_graphml(encoded, tmp, named_key_ids=True), force=force)
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:
@@ -162,7 +163,8 @@ def arrow_table(frame: "pandas.DataFrame", kinds: dict[str, str]):
     return pa.table({c: pa.array(records[c], type=schema.field(c).type) for c in frame.columns}, schema=schema)
 
 
-def write_tables(store: "GraphStore", out: Path, fmt: str = "csv", graph: nx.MultiDiGraph | None = None) -> Path:
+def write_tables(store: "GraphStore", out: Path, fmt: str = "csv", graph: nx.MultiDiGraph | None = None, *,
+                 force: bool = False) -> Path:
     """``out/nodes/<Label>.<ext>`` and ``out/edges/<TYPE>.<ext>`` (``fmt`` csv or parquet).
 
     Parquet keeps list columns as lists (the layout ``LadybugStore.bulk_load_parquet`` reads back);
@@ -190,13 +192,14 @@ def write_tables(store: "GraphStore", out: Path, fmt: str = "csv", graph: nx.Mul
                             frame[column] = frame[column].map(lambda v: json.dumps(list(v), ensure_ascii=False) if v is not None else None)
                     frame.to_csv(tmp / sub / f"{name}.csv", index=False)
 
-    return _atomic_dir(out, build)
+    return _atomic_dir(out, build, force=force)
 
 
 _NEO4J_TYPES = {"STRING": "", "INT64": ":long", "DOUBLE": ":double", "BOOL": ":boolean", "STRING[]": ":string[]"}
 
 
-def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | None = None) -> Path:
+def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | None = None, *,
+                       force: bool = False) -> Path:
     """CSV files for ``neo4j-admin database import full`` and ``import.sh`` with the command that reads them.
 
     One node file per label (entities also get the ``Entity`` label the Neo4j backend uses) and one
@@ -234,7 +237,7 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
         (tmp / "import.sh").write_text("\n".join(script), encoding="utf-8")
         os.chmod(tmp / "import.sh", 0o755)
 
-    return _atomic_dir(out, build)
+    return _atomic_dir(out, build, force=force)
 
 
 def _neo4j_cells(frame: "pandas.DataFrame", kinds: dict[str, str]) -> "pandas.DataFrame":
@@ -249,43 +252,151 @@ def _neo4j_cells(frame: "pandas.DataFrame", kinds: dict[str, str]) -> "pandas.Da
     return frame
 
 
-def export(store: "GraphStore", fmt: str, out: Path | str, query: str | None = None, params: dict | None = None) -> Path:
-    """Export the graph (or a named query's subgraph) as ``fmt`` (one of ``FORMATS``) to ``out``."""
+def export(store: "GraphStore", fmt: str, out: Path | str, query: str | None = None, params: dict | None = None, *,
+           force: bool = False) -> Path:
+    """Export the graph (or a named query's subgraph) as ``fmt`` (one of ``FORMATS``) to ``out``.
+
+    ``out`` must be a new path or an empty folder; ``force`` replaces an earlier litgraph export there
+    (and nothing else). The current folder and the graph itself are never written (``check_target``).
+    """
     out = Path(out)
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    settings = getattr(store, "settings", None)
+    embedded = settings is not None and not settings.graph_is_neo4j
+    check_target(out, "file" if fmt == "graphml" else "folder", force=force, graph=settings.graph if embedded else None)
     graph = to_networkx(store, query, params) if (query or fmt == "graphml") else None
     if fmt == "graphml":
-        return write_graphml(graph, out)
+        return write_graphml(graph, out, force=force)
     if fmt == "neo4j-import":
-        return write_neo4j_import(store, out, graph)
-    return write_tables(store, out, fmt, graph)
+        return write_neo4j_import(store, out, graph, force=force)
+    return write_tables(store, out, fmt, graph, force=force)
 
 
-def _atomic_file(out: Path, write) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+def _atomic_file(out: Path, write, *, force: bool = False) -> Path:
+    check_target(out, "file", force=force)
+    _make_parent(out)
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as err:
+        raise InputError(f"cannot write here ({err.strerror}); choose a writable folder", path=str(out)) from err
     os.close(handle)
     try:
         write(tmp)
         os.replace(tmp, out)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise LitgraphError(f"{out}: export failed while writing ({err.strerror or err}); nothing was replaced") from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
 
 
-def _atomic_dir(out: Path, build) -> Path:
-    if out.exists() and not out.is_dir():
-        raise InputError("export target exists and is not a folder; give a new folder path", path=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+def _atomic_dir(out: Path, build, *, force: bool = False) -> Path:
+    """Build a folder export in a temporary folder beside ``out`` and rename it into place.
+
+    ``out`` must be new or an empty folder; with ``force`` it may also be an earlier litgraph export
+    (nothing else in it), which is moved aside, replaced and only then deleted. See ``check_target``.
+    """
+    check_target(out, "folder", force=force)
+    _make_parent(out)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as err:
+        raise InputError(f"cannot write here ({err.strerror}); choose a writable folder", path=str(out)) from err
+    old = None
     try:
         build(tmp)
-        if out.exists():
-            shutil.rmtree(out)
+        if out.exists() and any(out.iterdir()):
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / "export")
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as err:
+        if old is not None and not out.exists():
+            os.replace(old / "export", out)  # put the earlier export back
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise LitgraphError(f"{out}: export failed while writing ({err.strerror or err}); nothing was replaced") from err
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return out
+
+
+def _make_parent(out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the folder {out.parent} ({err.strerror}); choose a writable folder",
+                         path=str(out)) from err
+
+
+#: What litgraph itself writes into an export folder (csv/parquet tables, neo4j-admin import files).
+_OWN_FILES = re.compile(r"^(nodes_\w+\.csv|edges_\w+\.csv|import\.sh)$")
+_OWN_TABLES = re.compile(r"^\w+\.(csv|parquet)$")
+
+
+def is_export_folder(folder: Path) -> bool:
+    """True when a folder holds nothing but a litgraph export (``nodes/``, ``edges/`` tables, or
+    neo4j-import CSVs and ``import.sh``)."""
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            return False
+        if entry.is_dir() and entry.name in ("nodes", "edges"):
+            if not all(f.is_file() and not f.is_symlink() and _OWN_TABLES.match(f.name) for f in entry.iterdir()):
+                return False
+        elif not (entry.is_file() and _OWN_FILES.match(entry.name)):
+            return False
+    return True
+
+
+def is_graphml_export(path: Path) -> bool:
+    """True when a file is a GraphML file written by ``write_graphml`` (it declares ``litgraph_json_keys``)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+    except OSError:
+        return False
+    return b"<graphml" in head and JSON_KEYS_ATTR.encode() in head
+
+
+def check_target(out: Path, kind: str, *, force: bool = False, graph: str | None = None) -> None:
+    """Refuse an export target that would destroy data; InputError (exit 2) naming it and what to do.
+
+    Never written: the current folder or any folder above it, the graph folder (``graph``), a folder
+    inside it or above it. A new path or an empty folder is always fine. An existing file or a
+    non-empty folder is replaced only with ``force``, and only when it holds a litgraph export of
+    the same kind and nothing else.
+    """
+    target = Path(os.path.abspath(out.expanduser()))
+    cwd = Path.cwd()
+    if target == cwd or target in cwd.parents:
+        raise InputError("refusing to export over the current folder or a folder above it; give a new folder path",
+                         path=str(out))
+    if graph:
+        store = Path(os.path.abspath(Path(graph).expanduser()))
+        if target == store or target in store.parents or store in target.parents:
+            raise InputError(f"refusing to export into or over the graph ({graph}); give a path outside it",
+                             path=str(out))
+    if not target.exists() and not target.is_symlink():
+        return
+    if kind == "file":
+        if target.is_dir() or not target.is_file():
+            raise InputError("exists and is not a file; give a new .graphml path", path=str(out))
+        if not force:
+            raise InputError("exists; give a new path, or --force to replace an earlier litgraph export", path=str(out))
+        if not is_graphml_export(target):
+            raise InputError("exists and is not a litgraph GraphML export; --force replaces only those", path=str(out))
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise InputError("exists and is not a folder; give a new folder path", path=str(out))
+    if not any(target.iterdir()):
+        return
+    if not force:
+        raise InputError("folder is not empty; give a new or empty folder, or --force to replace an earlier "
+                         "litgraph export", path=str(out))
+    if not is_export_folder(target):
+        raise InputError("folder holds files that are not a litgraph export; --force replaces only litgraph's own "
+                         "exports (give a new folder)", path=str(out))
