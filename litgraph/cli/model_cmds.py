@@ -1,4 +1,4 @@
-"""Commands: litgraph train, extract, eval ner, eval relations."""
+"""Commands: litgraph train, models, extract, eval ner, eval relations."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ format_json_option = click.option("--format", "fmt", type=click.Choice(["text", 
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
     main.add_command(train_cmd)
+    main.add_command(models_group)
     main.add_command(extract_cmd)
     eval_group.add_command(eval_ner_cmd)
     eval_group.add_command(eval_relations_cmd)
@@ -70,10 +71,10 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
       litgraph train ner --preset quick --epochs 2 --format json
       litgraph train ner --out models/ner --resume      # after an interruption: continues from the last epoch
     """
-    from litgraph.extract import default_model_dirs, train
+    from litgraph.extract import train, user_model_dirs
 
     settings = settings_from(corpora=corpora, models=models)
-    out = Path(out) if out else default_model_dirs(settings)[kind]
+    out = Path(out) if out else user_model_dirs(settings)[kind]
     overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, train_limit=train_limit,
                      dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
                      precision=precision)
@@ -86,6 +87,84 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
     for corpus, scores in summary["dev_scores"].items():
         first = next(iter(scores.values()))
         click.echo(f"  {corpus}: dev F1 {first['f1']:.4f}")
+
+
+@click.group("models", invoke_without_command=True)
+@model_option
+@models_option
+@format_json_option
+@click.pass_context
+def models_group(ctx, models_dirs, models, fmt):
+    """Which NER and relation models the commands use: folder, version, base, training data, dev scores.
+
+    Without --model the commands use the models in the models folder (`litgraph train` writes them
+    there) and, where it holds none, the default models shipped with litgraph.
+
+    \b
+    Examples:
+      litgraph models
+      litgraph models --format json
+      litgraph models pack models/ner --out models/ner-packed --bits 4
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from litgraph.extract.store import describe
+
+    rows = describe(settings_from(models=models), models_dirs)
+    if fmt == "json":
+        echo_json(rows)
+        return
+    for row in rows:
+        packed = f", packed at {row['packed_bits']} bits over the base" if row["packed_bits"] else ""
+        click.echo(f"{row['kind']}: {row['version']} ({row['source']}: {row['folder']})")
+        click.echo(f"  base: {row['base_model']}{packed}")
+        if row["training_data"]:
+            click.echo(f"  trained on: {', '.join(row['training_data'])}"
+                       + (f" ({row['trained']['machine']}, {row['trained']['train_seconds']:.0f} s)" if "machine" in row["trained"] else ""))
+        for corpus, scores in row["dev_scores"].items():
+            click.echo(f"  {corpus}: " + ", ".join(f"{metric} F1 {f1:.3f}" for metric, f1 in scores.items()))
+
+
+@models_group.command("pack")
+@click.argument("src", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder of the packed model.")
+@click.option("--bits", type=click.Choice(["2", "4", "8"]), default="4", show_default=True,
+              help="Width of the quantised weight differences.")
+@click.option("--summary", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="The `litgraph train --format json` summary of SRC, when its litgraph.json lacks the training record.")
+@format_json_option
+def pack_cmd(src, out, bits, summary, fmt):
+    """Write a model folder compactly: a quantised delta over its base model (about 6 MB for MiniLM-L6).
+
+    The base weights come from the base model's package or hub id when the packed model loads; every
+    command loads a packed folder like any other. See docs/models.md for what each width costs.
+
+    \b
+    Example:
+      litgraph models pack models/ner --out models/ner-packed
+    """
+    import json
+
+    from litgraph.extract.store import model_kind, training_record
+
+    kind = model_kind(Path(src))
+    if kind == "ner":
+        from litgraph.extract.ner import NerTagger as cls
+    else:
+        from litgraph.extract.relations import RelationExtractor as cls
+    model = cls.load(Path(src))
+    if summary:
+        try:
+            record = training_record(json.loads(Path(summary).read_text(encoding="utf-8")))
+        except ValueError as err:
+            raise InputError(f"not a JSON training summary ({err})", path=summary) from None
+        model.meta["training"] = record
+    meta = model.pack(Path(src), Path(out), int(bits))
+    size = sum(f.stat().st_size for f in Path(out).iterdir())
+    if fmt == "json":
+        echo_json({"version": meta["version"], "full_version": meta["full_version"], "bytes": size, "out": out})
+        return
+    click.echo(f"{meta['version']} (packed from {meta['full_version']}, {size / 1e6:.1f} MB) written to {out}")
 
 
 def read_input(path: str) -> Iterator[Record]:

@@ -1,6 +1,7 @@
 """Fine-tuned Transformer models: NER and relation extraction (train, evaluate, infer).
 
-Other areas use ``default_model_dirs``, ``train_default_models`` and ``Extractor``; see ``docs/models.md``.
+Other areas use ``default_model_dirs``, ``resolve_model_dirs`` and ``Extractor``; see ``docs/models.md``.
+Importing this package does not import torch (``Extractor`` and ``evaluate_relations`` load it when used).
 """
 
 from __future__ import annotations
@@ -8,9 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litgraph.errors import InputError
-from litgraph.extract.evaluate import evaluate_relations
-from litgraph.extract.infer import Extractor, default_model_dirs, resolve_model_dirs
-from litgraph.extract.store import read_meta
+from litgraph.extract.store import default_model_dirs, resolve_model_dirs, user_model_dirs
 from litgraph.settings import Settings
 
 #: Training and dev corpora of the default models.
@@ -43,17 +42,20 @@ def train(kind: str, settings: Settings, out: Path, *, train_corpora=None, dev_c
                resume=resume)
 
 
-def train_default_models(settings: Settings, *, progress: bool = True) -> dict[str, Path]:
-    """Train the default NER and relation models (``quick`` preset) into the default folders when missing."""
-    dirs = default_model_dirs(settings)
-    for kind, folder in dirs.items():
-        try:
-            read_meta(folder, kind)
-        except InputError:
-            train(kind, settings, folder, preset="quick", progress=progress)
-    return dirs
+def __getattr__(name: str):
+    """``Extractor`` and ``evaluate_relations``, imported on first use (they import torch)."""
+    if name == "Extractor":
+        from litgraph.extract.infer import Extractor
+
+        return Extractor
+    if name == "evaluate_relations":
+        from litgraph.extract.evaluate import evaluate_relations
+
+        return evaluate_relations
+    raise AttributeError(name)
 
 
 __all__ = [
-    "DEFAULT_CORPORA", "Extractor", "default_base_model", "evaluate_relations", "default_model_dirs", "resolve_model_dirs", "train", "train_default_models",
+    "DEFAULT_CORPORA", "Extractor", "default_base_model", "default_model_dirs", "evaluate_relations", "resolve_model_dirs", "train",
+    "user_model_dirs",
 ]

@@ -3,56 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from litgraph.errors import InputError
 from litgraph.extract.ner import NerTagger
 from litgraph.extract.relations import RelationExtractor
-from litgraph.extract.store import META
+from litgraph.extract.store import resolve_model_dirs
 from litgraph.extract.train import compute_dtype, device, set_threads
 from litgraph.records import Document
 from litgraph.settings import Settings
-
-
-def default_model_dirs(settings: Settings) -> dict[str, Path]:
-    """Where the default NER and relation models live."""
-    return {"ner": Path(settings.models) / "ner", "re": Path(settings.models) / "re"}
-
-
-def model_kind(folder: Path) -> str:
-    """``ner`` or ``re``, read from a model folder's ``litgraph.json``."""
-    try:
-        kind = json.loads((Path(folder) / META).read_text(encoding="utf-8")).get("kind")
-    except FileNotFoundError:
-        raise InputError(f"not a litgraph model folder ({META} missing); give a folder written by `litgraph train`", path=str(folder)) from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"{META} is unreadable ({err}); retrain the model with `litgraph train`", path=str(folder)) from None
-    if kind not in ("ner", "re"):
-        raise InputError(f"unknown model kind {kind!r} in {META}", path=str(folder))
-    return kind
-
-
-def resolve_model_dirs(settings: Settings, model_dirs: Sequence[Path | str] | Mapping[str, Path | str] | None) -> dict[str, Path]:
-    """The NER and relation model folders: given ones (a list told apart by their kind, or a dict) over the defaults."""
-    dirs = default_model_dirs(settings)
-    if isinstance(model_dirs, Mapping):
-        dirs.update({k: Path(v) for k, v in model_dirs.items()})
-    elif model_dirs:
-        given: dict[str, Path] = {}
-        for folder in model_dirs:
-            folder = Path(folder)
-            if not folder.is_dir():
-                raise InputError("model folder not found; give a folder written by `litgraph train`", path=str(folder))
-            kind = model_kind(folder)
-            if kind in given:
-                raise InputError(f"two {kind} models given; pass at most one NER and one relation model", path=str(folder))
-            given[kind] = folder
-        dirs.update(given)
-    return dirs
 
 
 class Extractor:

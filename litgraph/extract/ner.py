@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForTokenClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
-from litgraph.extract import store
+from litgraph.errors import InputError
+from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
@@ -56,7 +57,13 @@ class NerTagger:
         store.quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
-            model = AutoModelForTokenClassification.from_pretrained(folder)
+            if "packed" in meta:
+                model = AutoModelForTokenClassification.from_config(AutoConfig.from_pretrained(folder))
+                model.load_state_dict(compact.unpack(folder, meta["packed"]))
+            else:
+                model = AutoModelForTokenClassification.from_pretrained(folder)
+        except InputError:
+            raise
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "ner", err) from err
         model.to(device()).eval()
@@ -69,8 +76,14 @@ class NerTagger:
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
 
-        self.meta["version"] = store.save_folder(out, write, dict(self.meta), store.model_card("ner", summary))
+        self.meta["version"] = store.save_folder(out, write, dict(self.meta, training=store.training_record(summary)),
+                                                store.model_card("ner", summary))
         return self.meta["version"]
+
+    def pack(self, src: Path, out: Path, bits: int = 4) -> dict[str, Any]:
+        """Write the model folder ``src`` (this model, loaded from it) as a delta over its base; returns the meta."""
+        prefix = f"{self.model.base_model_prefix}."
+        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), prefix, bits)
 
     def _probabilities(self, encodings, batch_size: int) -> list[torch.Tensor]:
         tok = self.tokenizer

@@ -18,9 +18,10 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from litgraph.extract import store
+from litgraph.errors import InputError
+from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
 from litgraph.extract.metrics import RelationScorer
@@ -142,9 +143,14 @@ class RelationExtractor:
         store.quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
-            encoder = AutoModel.from_pretrained(folder)
-            model = RelationModel(encoder, len(meta["relation_types"]) + 1)
-            model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+            if "packed" in meta:
+                model = RelationModel(AutoModel.from_config(AutoConfig.from_pretrained(folder)), len(meta["relation_types"]) + 1)
+                model.load_state_dict(compact.unpack(folder, meta["packed"]))
+            else:
+                model = RelationModel(AutoModel.from_pretrained(folder), len(meta["relation_types"]) + 1)
+                model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+        except InputError:
+            raise
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "re", err) from err
         model.to(device()).eval()
@@ -156,8 +162,13 @@ class RelationExtractor:
             self.tokenizer.save_pretrained(tmp)
             save_file({k: v.contiguous() for k, v in self.model.head.state_dict().items()}, str(tmp / HEAD_FILE))
 
-        self.meta["version"] = store.save_folder(out, write, dict(self.meta), store.model_card("re", summary))
+        self.meta["version"] = store.save_folder(out, write, dict(self.meta, training=store.training_record(summary)),
+                                                store.model_card("re", summary))
         return self.meta["version"]
+
+    def pack(self, src: Path, out: Path, bits: int = 4) -> dict[str, Any]:
+        """Write the model folder ``src`` (this model, loaded from it) as a delta over its base; returns the meta."""
+        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), "encoder.", bits)
 
     # -- candidates and scoring -------------------------------------------------------------
     def candidates(self, prepared: Prepared, group: dict) -> list[tuple[Entity, Entity]]:
@@ -202,9 +213,14 @@ class RelationExtractor:
                 out.append(scored)
         return out
 
-    def decide(self, prepared: Prepared, scored: dict, thresholds: dict[str, float] | None = None) -> list[Relation]:
-        """Relations above each group's threshold, with evidence sentences."""
-        thresholds = thresholds or {n: g["threshold"] for n, g in self.meta["groups"].items()}
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """The decision threshold of each group and relation type (a type's own, tuned on dev, else its group's)."""
+        return {name: {t: g.get("type_thresholds", {}).get(t, g["threshold"]) for t in g["types"]}
+                for name, g in self.meta["groups"].items()}
+
+    def decide(self, prepared: Prepared, scored: dict, thresholds: dict[str, dict[str, float]] | None = None) -> list[Relation]:
+        """Relations whose best type scores above that type's threshold, with evidence sentences."""
+        thresholds = thresholds or self.thresholds()
         relations = []
         spans = None
         for name, group in self.meta["groups"].items():
@@ -212,7 +228,7 @@ class RelationExtractor:
             for a, b, probs in scored[name]:
                 k = max(columns, key=lambda c: float(probs[c]))
                 score = float(probs[k])
-                if score < thresholds[name]:
+                if score < thresholds[name][self.rel_types[k]]:
                     continue
                 spans = spans if spans is not None else sentences(prepared.doc.text)
                 start, end = evidence(a, b, spans)
@@ -284,18 +300,59 @@ def _targets(extractor: RelationExtractor, p: Prepared, group: dict, pairs) -> t
     return target, supervised, positive
 
 
+GRID = [x / 20 for x in range(1, 20)]
+
+
+def _score_at(scored_docs, extractor: RelationExtractor, name: str, corpus: CorpusDocs, per_type: dict[str, float]) -> dict:
+    """Dev scores of group ``name`` when its types have the thresholds ``per_type`` (other groups off)."""
+    scorer = RelationScorer(corpus.relation_types, novelty=extractor.meta["groups"][name]["novelty"])
+    thresholds = {n: {t: per_type[t] if n == name else 1.1 for t in g["types"]} for n, g in extractor.meta["groups"].items()}
+    for p, s in scored_docs:
+        scorer.add(p.doc.relations, extractor.decide(p, s, thresholds))
+    return scorer.result()
+
+
 def tune_threshold(scored_docs: list[tuple[Prepared, dict]], extractor: RelationExtractor, name: str, corpus: CorpusDocs) -> tuple[float, dict]:
-    """The threshold maximising pair+type F1 on dev, and the scores at it."""
+    """The one threshold for all types of group ``name`` maximising pair+type F1 on dev, and the scores at it."""
+    types = extractor.meta["groups"][name]["types"]
     best = (0.5, None)
-    for t in [x / 20 for x in range(1, 20)]:
-        scorer = RelationScorer(corpus.relation_types, novelty=extractor.meta["groups"][name]["novelty"])
-        thresholds = {n: (t if n == name else 1.1) for n in extractor.meta["groups"]}
-        for p, s in scored_docs:
-            scorer.add(p.doc.relations, extractor.decide(p, s, thresholds))
-        result = scorer.result()
+    for t in GRID:
+        result = _score_at(scored_docs, extractor, name, corpus, dict.fromkeys(types, t))
         if best[1] is None or result["micro"]["f1"] > best[1]["micro"]["f1"]:
             best = (t, result)
     return best
+
+
+def tune_type_thresholds(scored_docs: list[tuple[Prepared, dict]], extractor: RelationExtractor, name: str, corpus: CorpusDocs,
+                         start: float) -> tuple[dict[str, float], dict]:
+    """Thresholds per relation type of group ``name`` (one pass of coordinate ascent from ``start``, keeping a
+    change only when it raises pair+type F1 on dev by at least 0.001), and the scores at them."""
+    types = extractor.meta["groups"][name]["types"]
+    per_type = dict.fromkeys(types, start)
+    best = _score_at(scored_docs, extractor, name, corpus, per_type)
+    for rel_type in types if len(types) > 1 else []:
+        for t in GRID:
+            trial = dict(per_type, **{rel_type: t})
+            result = _score_at(scored_docs, extractor, name, corpus, trial)
+            if result["micro"]["f1"] >= best["micro"]["f1"] + 0.001:
+                per_type, best = trial, result
+    return per_type, best
+
+
+def retune_thresholds(extractor: RelationExtractor, dev_sets: list[CorpusDocs]) -> dict[str, dict]:
+    """Tune the group and per-type thresholds of a trained model on dev corpora, in place; returns the dev scores."""
+    results = {}
+    for c in dev_sets:
+        name = c.name.split(":")[0]
+        if name not in extractor.meta["groups"]:
+            continue
+        prepared = [prepare(d, extractor.tokenizer) for d in c.documents]
+        scored = list(zip(prepared, extractor.scores(prepared)))
+        group = extractor.meta["groups"][name]
+        group["threshold"], _ = tune_threshold(scored, extractor, name, c)
+        group["type_thresholds"], result = tune_type_thresholds(scored, extractor, name, c, group["threshold"])
+        results[c.name] = dict(result, threshold=group["threshold"], type_thresholds=group["type_thresholds"])
+    return results
 
 
 def train_re(
@@ -309,8 +366,6 @@ def train_re(
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]
     groups = groups_from(train_sets)
     if not groups:
-        from litgraph.errors import InputError
-
         raise InputError(f"none of {', '.join(train)} annotates relations; train on bc5cdr:train or biored:train")
     extractor = RelationExtractor.from_base(base_model, groups, cfg)
     extractor.dtype = compute_dtype(device(), cfg.precision)
@@ -357,16 +412,18 @@ def train_re(
             if name not in groups:
                 continue
             scored = list(zip(dev_prepared[c.name], extractor.scores(dev_prepared[c.name])))
-            threshold, result = tune_threshold(scored, extractor, name, c)
-            groups[name]["threshold"] = threshold
-            results[c.name] = dict(result, threshold=threshold)
+            threshold, _ = tune_threshold(scored, extractor, name, c)
+            per_type, result = tune_type_thresholds(scored, extractor, name, c, threshold)
+            groups[name]["threshold"], groups[name]["type_thresholds"] = threshold, per_type
+            results[c.name] = dict(result, threshold=threshold, type_thresholds=per_type)
             total += result["micro"]["f1"]
-        return total / max(1, len(results)), {"results": results, "thresholds": {n: g["threshold"] for n, g in groups.items()}}
+        return total / max(1, len(results)), {"results": results, "thresholds": {
+            n: {"threshold": g["threshold"], "type_thresholds": g.get("type_thresholds", {})} for n, g in groups.items()}}
 
     result = fit(extractor.model, make_batches, loss_fn, evaluate, cfg, extractor.model.encoder.get_input_embeddings(), progress,
                  checkpoint=store.checkpoint_path(out), resume=resume, frozen_rows=len(tok) - len(markers()))
     for name, t in result.dev_scores.get("thresholds", {}).items():
-        groups[name]["threshold"] = t
+        groups[name].update(t)
     dev_scores = {}
     for corpus, r in result.dev_scores.get("results", {}).items():
         dev_scores[corpus] = {"micro (gold entities)": r["micro"], **{k: v for k, v in r.get("levels", {}).items()}}
@@ -376,7 +433,7 @@ def train_re(
         "labels": extractor.rel_types + ["novel"],
         "corpora": [c.card_row("train") for c in train_sets] + [c.card_row("dev") for c in dev_sets],
         "hyperparameters": cfg.to_dict(),
-        "thresholds": {n: g["threshold"] for n, g in groups.items()},
+        "thresholds": {n: {"threshold": g["threshold"], "type_thresholds": g.get("type_thresholds", {})} for n, g in groups.items()},
         "dev_scores": dev_scores,
         **result.card_fields(),
     }

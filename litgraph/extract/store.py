@@ -14,12 +14,18 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litgraph.errors import InputError
 
+if TYPE_CHECKING:
+    from litgraph.settings import Settings
+
 META = "litgraph.json"
-WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+KINDS = ("ner", "re")
+#: The default models shipped inside the package (packed: a delta over MiniLM-L6, see ``compact``).
+SHIPPED = Path(__file__).parent / "shipped"
+WEIGHTS = ("model.safetensors", "pytorch_model.bin", "delta.safetensors")  # the last: a packed model (extract/compact.py)
 TRAIN_HINT = {"ner": "litgraph train ner --out {path}", "re": "litgraph train re --out {path}"}
 
 
@@ -42,6 +48,61 @@ def weights_file(folder: Path) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+def user_model_dirs(settings: "Settings") -> dict[str, Path]:
+    """Where ``litgraph train`` writes the NER and relation models by default: the models folder."""
+    return {kind: Path(settings.models) / kind for kind in KINDS}
+
+
+def is_model_folder(folder: Path, kind: str) -> bool:
+    """True when ``folder`` holds a model of ``kind`` (meta, config and weights present)."""
+    try:
+        read_meta(folder, kind)
+    except InputError:
+        return False
+    return True
+
+
+def default_model_dirs(settings: "Settings") -> dict[str, Path]:
+    """The models used when none is given: a trained model in the models folder, else the shipped default."""
+    dirs = user_model_dirs(settings)
+    for kind, folder in dirs.items():
+        if not is_model_folder(folder, kind) and is_model_folder(SHIPPED / kind, kind):
+            dirs[kind] = SHIPPED / kind
+    return dirs
+
+
+def model_kind(folder: Path) -> str:
+    """``ner`` or ``re``, read from a model folder's ``litgraph.json``."""
+    try:
+        kind = json.loads((Path(folder) / META).read_text(encoding="utf-8")).get("kind")
+    except FileNotFoundError:
+        raise InputError(f"not a litgraph model folder ({META} missing); give a folder written by `litgraph train`", path=str(folder)) from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"{META} is unreadable ({err}); retrain the model with `litgraph train`", path=str(folder)) from None
+    if kind not in KINDS:
+        raise InputError(f"unknown model kind {kind!r} in {META}", path=str(folder))
+    return kind
+
+
+def resolve_model_dirs(settings: "Settings", model_dirs=None) -> dict[str, Path]:
+    """The NER and relation model folders: given ones (a list told apart by their kind, or a dict) over the defaults."""
+    dirs = default_model_dirs(settings)
+    if isinstance(model_dirs, dict):
+        dirs.update({k: Path(v) for k, v in model_dirs.items()})
+    elif model_dirs:
+        given: dict[str, Path] = {}
+        for folder in model_dirs:
+            folder = Path(folder)
+            if not folder.is_dir():
+                raise InputError("model folder not found; give a folder written by `litgraph train`", path=str(folder))
+            kind = model_kind(folder)
+            if kind in given:
+                raise InputError(f"two {kind} models given; pass at most one NER and one relation model", path=str(folder))
+            given[kind] = folder
+        dirs.update(given)
+    return dirs
 
 
 def model_version(kind: str, folder: Path) -> str:
@@ -120,6 +181,8 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
         meta = dict(meta, version=model_version(meta["kind"], tmp))
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (tmp / "README.md").write_text(card.replace("{version}", meta["version"]), encoding="utf-8")
+        for file in tmp.iterdir():
+            file.chmod(0o644)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -132,6 +195,36 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return meta["version"]
+
+
+TRAINING_FIELDS = ("corpora", "dev_scores", "hyperparameters", "thresholds", "train_seconds", "epoch_seconds", "best_epoch",
+                   "machine", "precision", "git_commit")
+
+
+def training_record(summary: dict[str, Any]) -> dict[str, Any]:
+    """What ``litgraph.json`` keeps of a training summary (``litgraph models`` shows it)."""
+    return {k: summary[k] for k in TRAINING_FIELDS if k in summary}
+
+
+def describe(settings: "Settings", model_dirs=None) -> list[dict[str, Any]]:
+    """The models a command would use: kind, folder, where it comes from, version, base, data and dev scores."""
+    given = resolve_model_dirs(settings, model_dirs)
+    trained = user_model_dirs(settings)
+    out = []
+    for kind, folder in given.items():
+        meta = read_meta(folder, kind)
+        source = "shipped" if folder == SHIPPED / kind else "models folder" if folder == trained[kind] else "given"
+        training = meta.get("training", {})
+        out.append({
+            "kind": kind, "folder": str(folder), "source": source, "version": meta["version"],
+            "base_model": meta.get("base_model"), "packed_bits": meta.get("packed", {}).get("bits"),
+            "full_version": meta.get("full_version"),
+            "training_data": [c["name"] for c in training.get("corpora", []) if c.get("role") == "train"],
+            "dev_scores": {corpus: {metric: round(s["f1"], 4) for metric, s in scores.items() if isinstance(s, dict) and "f1" in s}
+                           for corpus, scores in training.get("dev_scores", {}).items()},
+            "trained": {k: training[k] for k in ("machine", "train_seconds", "precision", "git_commit") if k in training},
+        })
+    return out
 
 
 def model_card(kind: str, summary: dict[str, Any]) -> str:

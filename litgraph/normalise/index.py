@@ -29,7 +29,7 @@ from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
@@ -108,6 +108,10 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
         mask = 0
         for descriptor in mapped:
             mask |= desc_types.get(descriptor, 0)
+        if mask & TYPE_BIT["Disease"]:
+            # a disease concept is mapped to its disease heading and often to the deficient enzyme or the
+            # accumulating chemical too ("SCOT deficiency": Acidosis + Coenzyme A-Transferases): a disease only
+            mask = TYPE_BIT["Disease"]
         if mask:
             concept = builder.add(f"MESH:{uid}", mask, name)
             concept.names[name] = SUPP_NAME

@@ -17,42 +17,13 @@ from litgraph.settings import Settings
 ENGINES = ("local", "ray")
 
 
-#: The metadata file of a model folder (``litgraph.extract.store.META``): its kind and version.
-MODEL_META = "litgraph.json"
-
-
 def model_versions(settings: Settings, model_dirs=None) -> tuple[dict[str, Path], list[str]]:
-    """The NER and relation model folders and their versions.
+    """The NER and relation model folders and their versions, read from the folders' metadata
+    (so that a run with nothing to extract, a rerun or a no-op refresh, does not import torch)."""
+    from litgraph.extract.store import read_meta, resolve_model_dirs
 
-    Read from the folders' metadata, so that a run with nothing to extract (a rerun, a no-op refresh)
-    does not import torch; anything unexpected goes through ``litgraph.extract`` for its error message.
-    """
-    import json
-
-    given = dict(model_dirs) if isinstance(model_dirs, dict) else None
-    dirs = {"ner": Path(settings.models) / "ner", "re": Path(settings.models) / "re"}
-    try:
-        metas = {}
-        for folder in ([] if given is not None else [Path(m) for m in model_dirs or []]):
-            meta = json.loads((folder / MODEL_META).read_text(encoding="utf-8"))
-            if meta["kind"] in metas or meta["kind"] not in dirs:
-                raise ValueError("two models of one kind")
-            metas[meta["kind"]] = meta
-            dirs[meta["kind"]] = folder
-        dirs.update({k: Path(v) for k, v in (given or {}).items()})
-        versions = []
-        for kind, folder in dirs.items():
-            meta = json.loads((folder / MODEL_META).read_text(encoding="utf-8"))
-            if meta.get("kind") != kind or not (folder / "config.json").is_file():
-                raise ValueError("not this kind of model")
-            versions.append(meta["version"])
-        return dirs, models_key(versions)
-    except (OSError, ValueError, KeyError, TypeError):
-        from litgraph.extract import resolve_model_dirs
-        from litgraph.extract.store import read_meta
-
-        dirs = resolve_model_dirs(settings, model_dirs)
-        return dirs, models_key([read_meta(folder, kind)["version"] for kind, folder in dirs.items()])
+    dirs = resolve_model_dirs(settings, model_dirs)
+    return dirs, models_key([read_meta(folder, kind)["version"] for kind, folder in dirs.items()])
 
 
 class Models:
