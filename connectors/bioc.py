@@ -50,7 +50,7 @@ def read_bioc_xml(path: str | Path) -> Iterator[Document]:
         )
         try:
             for _, elem in parser:
-                yield _document(_xml_document(elem), source, elem.sourceline)
+                yield _document(_xml_document(elem, source), source, elem.sourceline)
                 elem.clear(keep_tail=True)
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
@@ -64,7 +64,7 @@ def _infons(elem) -> dict[str, str]:
     return {i.get("key"): (i.text or "") for i in elem.iterfind("infon")}
 
 
-def _xml_document(elem) -> dict[str, Any]:
+def _xml_document(elem, source: str | None = None) -> dict[str, Any]:
     """A ``<document>`` element in the shape of a BioC JSON document (plus source lines)."""
 
     def annotation(a):
@@ -93,8 +93,8 @@ def _xml_document(elem) -> dict[str, Any]:
             "relations": [relation(r) for r in elem.iterfind("relation")],
         }
     except (TypeError, ValueError) as err:
-        raise InputError(f"a passage offset or location is not a number ({err})", line=elem.sourceline,
-                         record=elem.findtext("id")) from err
+        raise InputError(f"a passage offset or location is not a number ({err}); fix the offset attributes",
+                         path=source, line=elem.sourceline, record=elem.findtext("id")) from err
 
 
 def read_bioc_json(path: str | Path) -> Iterator[Document]:
@@ -106,22 +106,55 @@ def read_bioc_json(path: str | Path) -> Iterator[Document]:
             data = json.load(handle)
     except OSError as err:
         raise InputError(f"cannot open BioC JSON file: {err.strerror}", path=source) from err
+    except UnicodeDecodeError as err:
+        raise InputError("not UTF-8 text; convert the file to UTF-8 (e.g. with iconv)", path=source) from err
     except json.JSONDecodeError as err:
         raise InputError(f"malformed JSON: {err.msg}; fix or re-download the file", path=source, line=err.lineno) from err
     collections = data if isinstance(data, list) else [data]
     for collection in collections:
-        if not isinstance(collection, dict) or "documents" not in collection:
+        if not isinstance(collection, dict) or not isinstance(collection.get("documents"), list):
             raise InputError("not BioC JSON: expected a collection object with a 'documents' list", path=source)
         for doc in collection["documents"]:
             yield _document(doc, source, None)
 
 
+#: The shape a BioC document must have, for the error message of one that does not.
+_SHAPE = ("a BioC document is an object with an 'id' and a list of 'passages', each with a whole-number 'offset', "
+          "a 'text' and lists of 'annotations' (with 'locations' of whole-number 'offset' and 'length') and 'relations'")
+
+
 def _document(data: dict[str, Any], source: str, line: int | None) -> Document:
+    """A BioC document (JSON shape) as a Document; InputError naming the file and document when its shape is wrong."""
+    record = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise InputError(f"a document is a {type(data).__name__}, not an object; {_SHAPE}", path=source, line=line)
+    try:
+        return _parse_document(data, source, line)
+    except InputError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        what = f"missing {err}" if isinstance(err, KeyError) else str(err)
+        raise InputError(f"malformed BioC document ({what}); {_SHAPE}", path=source, line=line,
+                         record=str(record) if record is not None else None) from err
+
+
+def _parse_document(data: dict[str, Any], source: str, line: int | None) -> Document:
     """A BioC document (JSON shape) as a Document with mentions and relations."""
     pmid = str(data.get("id") or "").strip()
     if not pmid:
         raise InputError("document without an <id>", path=source, line=line)
-    passages = sorted(data.get("passages", []), key=lambda p: int(p["offset"]))
+    passages = data.get("passages", [])
+    if not isinstance(passages, list) or not all(isinstance(p, dict) for p in passages):
+        raise TypeError("'passages' must be a list of objects")
+    for passage in passages:
+        if not isinstance(passage.get("text") or "", str):
+            raise TypeError(f"passage text must be text, not {type(passage.get('text')).__name__}")
+        for name in ("annotations", "relations"):
+            if not isinstance(passage.get(name, []), list) or not all(isinstance(a, dict) for a in passage.get(name, [])):
+                raise TypeError(f"'{name}' of a passage must be a list of objects")
+    if not isinstance(data.get("relations", []), list):
+        raise TypeError("'relations' must be a list of objects")
+    passages = sorted(passages, key=lambda p: _whole(p["offset"], "passage offset"))
     if not passages:
         return Document(pmid=pmid, source=source)
     text = ""
@@ -160,7 +193,11 @@ def _mention(doc: Document, full: str, ann: dict, infons: dict, raw_types: dict[
     locations = ann.get("locations") or []
     if not locations:
         raise InputError(f"annotation {ann.get('id')} has no location", path=source, line=line, record=doc.pmid)
-    spans = [(int(loc["offset"]), int(loc["offset"]) + int(loc["length"])) for loc in locations]
+    if not isinstance(locations, list) or not all(isinstance(loc, dict) for loc in locations):
+        raise InputError(f"annotation {ann.get('id')}: 'locations' must be a list of objects with offset and length",
+                         path=source, line=line, record=doc.pmid)
+    spans = [(_whole(loc["offset"], "location offset"), _whole(loc["offset"], "location offset") + _whole(loc["length"], "location length"))
+             for loc in locations]
     for start, end in spans:
         check_span(full, start, end, ann.get("text") if len(spans) == 1 else None, source, line, doc.pmid)
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
@@ -173,6 +210,13 @@ def _mention(doc: Document, full: str, ann: dict, infons: dict, raw_types: dict[
         ids=split_ids(raw_ids, entity_type), source_type=label,
         score=float(infons["score"]) if infons.get("score") else None, model=infons.get("model") or None,
     )
+
+
+def _whole(value, what: str) -> int:
+    """A BioC offset or length: a whole number (``12`` or ``"12"``), never null, a fraction or a word."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit():
+        raise ValueError(f"{what} {value!r} is not a whole number")
+    return int(value)
 
 
 def _relation(pmid: str, rel: dict, raw_types: dict[str, str], by_id: dict[str, Mention], source: str, line) -> Relation:

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 #: PubMed's esearch (and history) window: a query slice must not match more than this.
 MAX_HITS = 10_000
+#: The failure reason of a requested PMID that E-utilities never delivered (after asking again by id).
+MISSING = "requested from E-utilities but never delivered (asked again by id; still missing)"
 _DATE_FMT = "%Y/%m/%d"
 _FIRST_DAY = datetime.date(1600, 1, 1)
 
@@ -146,11 +148,14 @@ class EUtils:
     tool: str = "litgraph"
     requests_per_second: float | None = None  # default: 10 with an API key, else 3
     max_tries: int = 6
+    missing_tries: int = 3  # times a record that a batch lacked is asked for again by id
     backoff: float = 1.0  # seconds before the first retry; doubles each time, with jitter
     timeout: float = 60.0
     batch_size: int = 500  # records per efetch
     post_size: int = 5000  # PMIDs per epost
     limiter: RateLimiter = field(default=RATE_LIMITER, repr=False)
+    #: PMIDs the last fetch asked for and never received (also reported to ``on_error`` as ``MISSING``).
+    missing: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_settings(cls, settings, **options) -> "EUtils":
@@ -329,40 +334,111 @@ class EUtils:
         key = {"pmids": len(pmids), "first": pmids[:1], "last": pmids[-1:]}
         yield from self._fetch(key, self.plan_pmids(pmids, self.post_size), cursor, on_error, progress)
 
+    def efetch_ids(self, pmids: list[str], on_error: OnError | None = None) -> list[Record]:
+        """The records of the given PMIDs, fetched by id (used to ask again for records a batch lacked)."""
+        failures: list[tuple[str, str]] = []
+
+        def parse(body: bytes) -> list[Record]:
+            failures.clear()
+            try:
+                return list(parse_pubmed_xml(io.BytesIO(body), "pubmed", on_error=lambda p, r: failures.append((p, r))))
+            except InputError as err:
+                raise _Retry(str(err).removeprefix("pubmed: ")) from err
+
+        records = self._call("efetch", {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}, parse,
+                             post=len(pmids) > 200)
+        for pmid, reason in failures:
+            if on_error is not None:
+                on_error(pmid, reason)
+        return records
+
     def _fetch(self, key, slices, cursor: Cursor | None, on_error, progress: bool) -> Iterator[Record]:
+        """Fetch every slice in batches, checking what arrived against what was asked for.
+
+        The PMIDs of a slice are known (the posted list, or the search's IdList); what a slice's batches
+        did not deliver (a short answer, a record dropped on the way) is asked for again by id up to
+        ``missing_tries`` times, and what still does not arrive goes to ``on_error(pmid, MISSING)`` and
+        ``self.missing``. With a cursor, the PMIDs already delivered in the current slice are saved at
+        every checkpoint, so a resumed fetch checks the slice as a whole.
+        """
+        self.missing = []
         start_slice = start_at = 0
         if cursor is not None:
             slices, start_slice, start_at = cursor.start(key, slices)
         total = sum(s["count"] for s in slices)
         done = sum(s["count"] for s in slices[:start_slice]) + start_at
         bar = tqdm(total=total, initial=done, unit="rec", desc="pubmed", disable=not progress, file=sys.stderr)
+        reported: set[str] = set()
+
+        def note_error(pmid: str, reason: str) -> None:
+            reported.add(str(pmid))
+            if on_error is not None:
+                on_error(pmid, reason)
+
         try:
             for index in range(start_slice, len(slices)):
                 s = slices[index]
                 if "pmids" in s:
                     webenv, query_key = self.epost(s["pmids"])
-                    count = len(s["pmids"])
+                    count, expected = len(s["pmids"]), list(s["pmids"])
                 else:
                     if not s["count"]:
                         continue
-                    found = self.esearch(s["term"], mindate=s["mindate"], maxdate=s["maxdate"], datetype=s["datetype"])
+                    found = self.esearch(s["term"], mindate=s["mindate"], maxdate=s["maxdate"], datetype=s["datetype"],
+                                         retmax=MAX_HITS)
                     webenv, query_key, count = found["WebEnv"], found["QueryKey"], min(int(found["Count"]), MAX_HITS)
+                    expected = [str(i) for i in found.get("IdList", [])]
+                resuming = index == start_slice and cursor is not None and start_at
+                arrived: set[str] = set(cursor.extra.get("arrived", [])) if resuming else set()
+                if resuming and "arrived" not in cursor.extra:
+                    expected = []  # a cursor of an older litgraph: the delivered part of this slice is unknown
                 retstart = start_at if index == start_slice else 0
                 while retstart < count:
                     size = min(self.batch_size, count - retstart)
-                    records = self.efetch(webenv, query_key, retstart, size, on_error)
-                    if len(records) < size and not any(isinstance(r, Deletion) for r in records):
-                        log.info("efetch %d+%d gave %d records (records may have left PubMed)", retstart, size, len(records))
+                    records = self.efetch(webenv, query_key, retstart, size, note_error)
+                    got = {r.pmid for r in records} | reported
+                    if len(records) < size:
+                        log.info("efetch %d+%d gave %d records; the missing ones are asked for again", retstart, size,
+                                 len(records))
                     for record in records:
+                        if record.pmid in arrived:
+                            continue  # delivered twice (a history answer that overlaps): once is enough
+                        arrived.add(record.pmid)
                         yield record
+                    arrived |= got
                     bar.update(size)
                     retstart += size
                     if cursor is not None:
+                        cursor.extra["arrived"] = sorted(arrived)
                         cursor.checkpoint(index, retstart)
+                yield from self._recover([p for p in expected if p not in arrived and p not in reported], note_error)
                 if cursor is not None:
+                    cursor.extra.pop("arrived", None)
                     cursor.checkpoint(index + 1, 0)
         finally:
             bar.close()
         if cursor is not None:
             cursor.finish()
+
+    def _recover(self, missing: list[str], on_error) -> Iterator[Record]:
+        """Ask again, by id, for the PMIDs a slice's batches did not deliver; report those that never come."""
+        for attempt in range(1, self.missing_tries + 1):
+            if not missing:
+                return
+            log.warning("%d requested record(s) did not arrive (%s%s); asking again (%d/%d)", len(missing),
+                        ", ".join(missing[:5]), ", ..." if len(missing) > 5 else "", attempt, self.missing_tries)
+            wanted = set(missing)
+            for start in range(0, len(missing), self.batch_size):
+                for record in self.efetch_ids(missing[start:start + self.batch_size], on_error):
+                    if record.pmid in wanted:
+                        wanted.discard(record.pmid)
+                        yield record
+            missing = [p for p in missing if p in wanted]
+            if missing and attempt < self.missing_tries:
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
+        for pmid in missing:
+            self.missing.append(pmid)
+            log.warning("PMID %s: %s", pmid, MISSING)
+            if on_error is not None:
+                on_error(pmid, MISSING)
 

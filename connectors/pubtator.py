@@ -16,7 +16,7 @@ from typing import IO, Iterable, Iterator
 
 from connectors.ids import from_curie, to_curie
 from litgraph.errors import InputError
-from litgraph.records import Document, Mention, Relation
+from litgraph.records import Document, Mention, Relation, valid_pmid
 
 #: Corpus entity labels to litgraph's entity types.
 TYPE_MAP = {
@@ -40,6 +40,9 @@ TYPE_MAP = {
 BIORED_TYPES = {"ChemicalEntity", "DiseaseOrPhenotypicFeature", "GeneOrGeneProduct", "SequenceVariant", "OrganismTaxon", "CellLine"}
 _ID_SPLIT = re.compile(r"[,|+]")
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
+_OFFSET = re.compile(r"-?[0-9]+")
+#: A relation type: a word (CID, Association, Positive_Correlation), never a number.
+_REL_TYPE = re.compile(r"[A-Za-z][\w-]*")
 
 
 def split_ids(raw: str, entity_type: str) -> list[str]:
@@ -65,7 +68,11 @@ def read_pubtator(path: str | Path) -> Iterator[Document]:
     except OSError as err:
         raise InputError(f"cannot open PubTator file: {err.strerror}", path=str(path)) from err
     with handle:
-        yield from parse_pubtator(handle, str(path))
+        try:
+            yield from parse_pubtator(handle, str(path))
+        except UnicodeDecodeError as err:
+            raise InputError(f"not UTF-8 text (byte {err.object[err.start:err.start + 1]!r} cannot be decoded); "
+                             "convert the file to UTF-8, e.g. with iconv", path=str(path)) from err
 
 
 def parse_pubtator(lines: Iterable[str], source: str) -> Iterator[Document]:
@@ -89,6 +96,9 @@ def parse_pubtator(lines: Iterable[str], source: str) -> Iterator[Document]:
         head = line.split("|", 2)
         if len(head) == 3 and head[1] in ("t", "a") and "\t" not in head[0]:
             pmid, kind, text = head
+            if not valid_pmid(pmid):
+                raise InputError(f"PMID {pmid!r} is not a positive whole number; a document starts with PMID|t|title",
+                                 path=source, line=line_no)
             if doc is not None and pmid != doc.pmid:
                 yield finish()
                 doc, raw_types, pending_relations = None, {}, []
@@ -104,12 +114,18 @@ def parse_pubtator(lines: Iterable[str], source: str) -> Iterator[Document]:
             raise InputError(
                 "annotation line outside its document (expected PMID|t|title first)", path=source, line=line_no, record=cols[0]
             )
-        if len(cols) >= 6 and cols[1].isdigit() and cols[2].isdigit():
+        if len(cols) >= 3 and _OFFSET.fullmatch(cols[1]) and _OFFSET.fullmatch(cols[2]):  # a mention line
+            if len(cols) < 6:
+                raise InputError(
+                    f"mention line with {len(cols)} columns; a mention is PMID, start, end, text, type and ids "
+                    "(-1 when not normalised), separated by tabs", path=source, line=line_no, record=doc.pmid)
             doc.mentions.append(_mention(doc, cols, raw_types, source, line_no))
-        elif len(cols) >= 4:
+        elif len(cols) >= 4 and _REL_TYPE.fullmatch(cols[1]):
             pending_relations.append((line_no, cols))
         else:
-            raise InputError("neither a mention nor a relation line", path=source, line=line_no, record=doc.pmid)
+            raise InputError(
+                "neither a mention line (PMID, start, end, text, type, ids) nor a relation line (PMID, type, id, id"
+                "[, novelty]), tab-separated", path=source, line=line_no, record=doc.pmid)
     if doc is not None:
         yield finish()
 

@@ -7,6 +7,7 @@ Offsets of mentions and evidence are character offsets into ``document.text``
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Union
 
@@ -116,6 +117,60 @@ class Deletion:
 Record = Union[Document, Deletion]
 
 
+_PMID = re.compile(r"[1-9][0-9]{0,9}")
+#: The years a record may carry (PubMed's oldest citations are from the 1600s).
+FIRST_YEAR = 1500
+
+
+def valid_pmid(value: object) -> bool:
+    """True for a PMID: a positive whole number written in ASCII digits, without a sign or leading zeros."""
+    return isinstance(value, str) and _PMID.fullmatch(value) is not None
+
+
+def check_record(record: Record) -> str | None:
+    """Why a record cannot be loaded, or None when it is sound.
+
+    Checked: the PMID (a positive whole number), field types, ``year`` (FIRST_YEAR to next year + 5),
+    ``revised`` (a real ISO date), ``version`` (at least 1), and that every mention's offsets lie
+    inside ``text`` with start before end and every relation names two ids.
+    """
+    import datetime
+
+    if not valid_pmid(record.pmid):
+        return f"PMID {record.pmid!r} is not a positive whole number"
+    if isinstance(record, Deletion):
+        return None
+    for name in ("title", "abstract"):
+        if not isinstance(getattr(record, name), str):
+            return f"{name} must be text, not {type(getattr(record, name)).__name__}"
+    year = record.year
+    last = datetime.date.today().year + 5
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= last):
+        return f"year {year!r} is impossible (expected {FIRST_YEAR}-{last})"
+    if record.revised is not None:
+        try:
+            datetime.date.fromisoformat(str(record.revised))
+        except ValueError:
+            return f"revision date {record.revised!r} is not a real date (YYYY-MM-DD)"
+    if isinstance(record.version, bool) or not isinstance(record.version, int) or record.version < 1:
+        return f"version {record.version!r} must be a whole number from 1"
+    length = len(record.text)
+    for mention in record.mentions:
+        start, end = mention.start, mention.end
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+            return f"mention {mention.text!r}: offsets must be whole numbers, not {start!r}-{end!r}"
+        if not 0 <= start < end <= length:
+            return f"mention {mention.text!r}: offsets {start}-{end} fall outside the text ({length} characters)"
+        if not isinstance(mention.type, str) or not mention.type:
+            return f"mention {mention.text!r} has no entity type"
+        if not all(isinstance(i, str) and i for i in mention.ids):
+            return f"mention {mention.text!r}: ids must be non-empty text, not {mention.ids!r}"
+    for relation in record.relations:
+        if not all(isinstance(v, str) and v for v in (relation.type, relation.subject, relation.object)):
+            return f"relation {relation.type!r} needs a type, a subject id and an object id"
+    return None
+
+
 def to_dict(record: Record) -> dict[str, Any]:
     """A record as a plain dict (what ``to_json`` writes)."""
     return asdict(record)
@@ -127,6 +182,8 @@ def to_json(record: Record) -> str:
 
 
 def _build(cls, data: dict[str, Any]):
+    if not isinstance(data, dict):
+        raise ValueError(f"a {cls.__name__} must be a JSON object, not {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     unknown = set(data) - known
     if unknown:
@@ -135,7 +192,12 @@ def _build(cls, data: dict[str, Any]):
 
 
 def from_dict(data: dict[str, Any]) -> Record:
-    """Rebuild a Document or Deletion from ``to_dict`` output."""
+    """Rebuild a Document or Deletion from ``to_dict`` output (ValueError or TypeError when it is not one)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a record must be a JSON object, not {type(data).__name__}")
+    for name in ("sections", "mesh_terms", "mentions", "relations"):
+        if not isinstance(data.get(name, []), list):
+            raise ValueError(f"{name} must be a list")
     if data.get("deleted"):
         return _build(Deletion, data)
     data = dict(data)

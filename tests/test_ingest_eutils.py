@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 
 import pytest
@@ -146,3 +147,51 @@ def test_iter_records_online_sources(eutils_server, settings, sample_articles):
     assert all(isinstance(r, Document) and r.source == "pubmed" for r in records)
     assert len(list(fetch.iter_records('pubmed:"glioma"', settings, progress=False))) >= 1
     assert fetch.source_files("pmid:1,2") == [] and MAX_HITS == 10_000
+
+
+def test_short_efetch_answers_are_completed_by_asking_again(eutils_server, client, sample_articles):
+    eutils_server.drop_tail = 1  # every history answer lacks its last record, as a well-formed answer
+    failures = []
+    records = list(client.fetch_query("all[sb]", on_error=lambda *f: failures.append(f)))
+    assert sorted(pmids(records)) == sorted(sample_articles)  # every record, exactly once
+    assert failures == [] and client.missing == []
+    by_id = [p for _, u, p, o in eutils_server.requests if u == "efetch" and "id" in p and o == "ok"]
+    assert by_id, "the missing records were asked for again by id"
+
+
+def test_records_that_never_arrive_are_reported(eutils_server, client, sample_articles):
+    from connectors.eutils import MISSING
+
+    lost = sorted(sample_articles)[:2]
+    eutils_server.withhold = set(lost)
+    client.missing_tries = 2
+    failures = []
+    records = list(client.fetch_pmids(sorted(sample_articles), on_error=lambda *f: failures.append(f)))
+    assert sorted(pmids(records)) == sorted(set(sample_articles) - set(lost))
+    assert client.missing == lost and sorted(failures) == [(p, MISSING) for p in lost]
+
+
+def test_fetch_command_exits_1_and_lists_what_never_arrived(eutils_server, sample_articles, tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from litgraph.cli import main
+
+    lost = sorted(sample_articles)[-1]
+    eutils_server.withhold = {lost}
+    eutils_server.drop_tail = 1
+    env = {"LITGRAPH_EUTILS_URL": eutils_server.url, "LITGRAPH_EUTILS_BATCH": "20", "NCBI_API_KEY": "secret-key",
+           "LITGRAPH_CORPORA": str(data_dir)}
+    out = tmp_path / "docs.jsonl"
+    result = CliRunner().invoke(main, ["fetch", "pubmed:all[sb]", "--out", str(out), "--no-progress"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "1 requested record(s) never arrived" in result.output and lost in result.output
+    assert "secret-key" not in result.output
+    listing = out.with_name("docs.jsonl.missing")
+    assert [line for line in listing.read_text().splitlines() if not line.startswith("#")] == [lost]
+    assert len(out.read_text().splitlines()) == len(sample_articles) - 1
+    # the next run resumes from the listing once the server has the record again
+    eutils_server.withhold = set()
+    more = tmp_path / "more.jsonl"
+    result = CliRunner().invoke(main, ["fetch", f"pmid:@{listing}", "--out", str(more), "--no-progress"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["pmid"] for line in more.read_text().splitlines()] == [lost]

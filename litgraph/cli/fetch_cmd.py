@@ -85,6 +85,29 @@ def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, no_progre
     else:
         _write_file(out, fmt, records(), resumable, RecordWriter)
     _summary(counts, failures, out)
+    _missing(failures, out)
+
+
+def _missing(failures: list[tuple[str, str]], out: Path | None) -> None:
+    """Requested PMIDs that E-utilities never delivered: listed in ``OUT.missing`` (one per line, the form
+    ``pmid:@FILE`` reads) and an exit status of 1, so that no run ends with records silently lost."""
+    from connectors.eutils import MISSING
+    from litgraph.errors import LitgraphError
+
+    missing = [pmid for pmid, reason in failures if reason == MISSING]
+    if not missing:
+        if out is not None:
+            out.with_name(out.name + ".missing").unlink(missing_ok=True)  # a listing of an earlier run is stale
+        return
+    hint = "run the fetch again later"
+    if out is not None:
+        listing = out.with_name(out.name + ".missing")
+        listing.write_text("# PMIDs requested from E-utilities that never arrived; fetch them with\n"
+                           f"# litgraph fetch pmid:@{listing} --out MORE.jsonl\n" + "".join(f"{p}\n" for p in missing),
+                           encoding="utf-8")
+        hint = f"they are listed in {listing}: fetch them later with `litgraph fetch pmid:@{listing} --out MORE.jsonl`"
+    raise LitgraphError(f"{len(missing)} requested record(s) never arrived from E-utilities ({', '.join(missing[:5])}"
+                        f"{', ...' if len(missing) > 5 else ''}); {hint}")
 
 
 def _write_file(out: Path, fmt: str, records, resumable: bool, writer_cls) -> None:

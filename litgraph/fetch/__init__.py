@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from connectors.eutils import Cursor, EUtils
 from connectors.pubmed_xml import OnError
+from litgraph.errors import InputError
 from litgraph.fetch.sources import Source, folder_files, parse_source, read_file
 from litgraph.records import Deletion, Document
 from litgraph.settings import Settings
@@ -75,7 +76,8 @@ def iter_records(
 def _iter_files(parsed: Source, progress: bool, on_error: OnError | None) -> Iterator[Document | Deletion]:
     files = folder_files(parsed.path) if parsed.path.is_dir() else [parsed.path]
     if not files:
-        log.warning("%s: no data files in this folder", parsed.path)
+        raise InputError("no data files in this folder (hidden files, .md5, README and LICENSE are skipped); "
+                         "give a folder of PubMed XML, MEDLINE, PubTator or BioC files", path=str(parsed.path))
     for path in files:
         bar = tqdm(desc=path.name, unit="rec", disable=not progress, file=sys.stderr, leave=False)
         try:

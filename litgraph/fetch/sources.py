@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import zlib
 from dataclasses import dataclass
@@ -11,12 +12,13 @@ from typing import Iterator
 
 from connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
-from litgraph.records import Record, from_json
+from litgraph.records import Record, check_record, from_json, valid_pmid
 
 #: File formats that ``read_file`` understands.
 FORMATS = ("pubmed-xml", "medline", "pubtator", "bioc-xml", "bioc-json", "jsonl")
 _SKIP = re.compile(r"^(\.|readme|license|licence)|\.(md5|md|tmp|part|cursor)$", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ def parse_source(source: str, settings=None) -> Source:
     """Classify a source string; InputError when it is none of the accepted forms."""
     from litgraph.corpora import CORPORA, resolve
 
+    if not isinstance(source, str) or not source.strip():
+        raise InputError("empty source: give pubmed:\"QUERY\", pmid:1,2,3, a corpus name (bc5cdr:train), a file or a "
+                         "folder (write ./ for the current folder)")
     text = source.strip()
     prefix, sep, rest = text.partition(":")
     if sep and prefix == "pubmed":
@@ -41,8 +46,10 @@ def parse_source(source: str, settings=None) -> Source:
             raise InputError(f"empty PubMed query in {source!r}; write pubmed:\"metformin AND lactic acidosis\"")
         return Source("query", query)
     if sep and prefix == "pmid":
+        if rest.strip().startswith("@"):  # pmid:@FILE: one PMID per line, # comments (e.g. a PATH.missing file)
+            rest = _pmid_file(Path(rest.strip()[1:]).expanduser())
         pmids = tuple(p.strip() for p in re.split(r"[,\s]+", rest) if p.strip())
-        bad = [p for p in pmids if not p.isdigit()]
+        bad = [p for p in pmids if not valid_pmid(p)]
         if not pmids or bad:
             raise InputError(f"{source!r}: PMIDs must be numbers separated by commas, e.g. pmid:31452104,29323299")
         return Source("pmids", rest, pmids=tuple(dict.fromkeys(pmids)))
@@ -57,6 +64,25 @@ def parse_source(source: str, settings=None) -> Source:
     )
 
 
+def _pmid_file(path: Path) -> str:
+    """The PMIDs of a file, one per line (``#`` starts a comment), as a comma-separated list."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read the PMID list ({getattr(err, 'strerror', None) or err}); "
+                         "give a text file with one PMID per line", path=str(path)) from err
+    pmids = []
+    for line_no, line in enumerate(lines, start=1):
+        value = line.split("#", 1)[0].strip()
+        if value and not (value.isascii() and value.isdigit() and int(value) > 0):
+            raise InputError(f"{value!r} is not a PMID (a positive whole number)", path=str(path), line=line_no)
+        if value:
+            pmids.append(value)
+    if not pmids:
+        raise InputError("the PMID list is empty", path=str(path))
+    return ",".join(pmids)
+
+
 def folder_files(folder: Path) -> list[Path]:
     """The data files directly inside a folder, in name order (``.md5``, README, hidden files skipped)."""
     return sorted((p for p in folder.iterdir() if p.is_file() and not _SKIP.search(p.name)), key=lambda p: p.name)
@@ -69,6 +95,15 @@ def sniff(path: Path) -> str:
             head = handle.read(8192)
     except OSError as err:
         raise InputError(f"cannot open: {err.strerror}", path=str(path)) from err
+    if not head.strip():
+        raise InputError("the file is empty; download or write it again (or leave it out)", path=str(path))
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+                      (b"\xfe\xff", "UTF-16")):
+        if head.startswith(bom):
+            raise InputError(f"the file is {name} text; litgraph reads UTF-8: convert it, e.g. "
+                             f"iconv -f {name} -t UTF-8", path=str(path))
+    if head[:2] != b"\x1f\x8b" and path.name.lower().endswith(".gz"):
+        raise InputError("named .gz but not gzip data; download the file again", path=str(path))
     if head[:2] == b"\x1f\x8b":
         try:
             head = zlib.decompressobj(wbits=31).decompress(head, 8192)
@@ -88,6 +123,14 @@ def sniff(path: Path) -> str:
         raise InputError(f"XML with root <{root}> is neither PubMed XML nor BioC (collection)", path=str(path))
     if compressed:
         raise InputError("only PubMed XML may be gzip-compressed; decompress the file first", path=str(path))
+    if len(head) < 8192 and not start.startswith((b"{", b"[")):
+        try:
+            value = json.loads(head)
+        except ValueError:
+            pass
+        else:
+            raise InputError(f"a JSON {type(value).__name__}, not records: give PubMed XML, MEDLINE, PubTator, "
+                             "BioC or litgraph JSONL", path=str(path))
     if start.startswith(b"{") and _first_line_is_record(path):
         return "jsonl"
     if start.startswith((b"{", b"[")):
@@ -111,16 +154,44 @@ def _first_line_is_record(path: Path) -> bool:
 def read_jsonl(path: Path) -> Iterator[Record]:
     """Stream the Documents and Deletions of a litgraph JSONL file (``fetch``/``extract --format jsonl``)."""
     with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield from_json(line)
-            except (ValueError, TypeError) as err:
-                raise InputError(
-                    f"not a litgraph record ({err}); each line must be one JSON object as `litgraph fetch` writes",
-                    path=str(path), line=line_no,
-                ) from err
+        line_no = 0
+        try:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = from_json(line)
+                except (ValueError, TypeError) as err:
+                    raise InputError(
+                        f"not a litgraph record ({err}); each line must be one JSON object as `litgraph fetch` writes",
+                        path=str(path), line=line_no,
+                    ) from err
+                reason = check_record(record)
+                if reason:
+                    raise InputError(f"{reason}; fix or remove this record", path=str(path), line=line_no)
+                yield record
+        except UnicodeDecodeError as err:
+            raise InputError(_not_utf8(err), path=str(path), line=line_no + 1) from err
+
+
+def _not_utf8(err: UnicodeDecodeError) -> str:
+    return (f"not UTF-8 text (byte {err.object[err.start:err.start + 1]!r} cannot be decoded); "
+            "convert the file to UTF-8, e.g. with iconv")
+
+
+def _checked(records: Iterator[Record], path: Path, on_error: OnError | None, skip: bool) -> Iterator[Record]:
+    """Records that pass ``check_record``. A bad record is skipped and passed to ``on_error`` when ``skip``
+    (PubMed XML, MEDLINE: one bad citation does not condemn a baseline file), else stops the file."""
+    for record in records:
+        reason = check_record(record)
+        if reason is None:
+            yield record
+        elif skip:
+            log.warning("%s: PMID %s skipped: %s", path, record.pmid, reason)
+            if on_error is not None:
+                on_error(str(record.pmid), reason)
+        else:
+            raise InputError(f"{reason}; fix or remove this record", path=str(path), record=repr(record.pmid))
 
 
 def read_file(path: Path, *, on_error: OnError | None = None) -> Iterator[Record]:
@@ -129,14 +200,14 @@ def read_file(path: Path, *, on_error: OnError | None = None) -> Iterator[Record
     if fmt == "pubmed-xml":
         from connectors.pubmed_xml import read_pubmed_xml
 
-        return read_pubmed_xml(path, on_error=on_error)
+        return _checked(read_pubmed_xml(path, on_error=on_error), path, on_error, skip=True)
     if fmt == "jsonl":
         return read_jsonl(path)
     if fmt == "medline":
         from connectors.medline import read_medline
 
-        return read_medline(path, on_error=on_error)
+        return _checked(read_medline(path, on_error=on_error), path, on_error, skip=True)
     from connectors.annotated import read_annotated
 
-    return read_annotated(path)
+    return _checked(read_annotated(path), path, on_error, skip=False)
 
