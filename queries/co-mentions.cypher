@@ -6,5 +6,5 @@
 MATCH (e:Entity {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o:Entity)
 WHERE o.id <> e.id
 RETURN o.id AS id, o.name AS name, [l IN labels(o) WHERE l <> 'Entity'][0] AS type, count(DISTINCT a) AS articles
-ORDER BY articles DESC, id
+ORDER BY articles DESC, id, type
 LIMIT $limit

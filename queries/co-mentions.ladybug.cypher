@@ -2,5 +2,5 @@
 MATCH (e:{label:entity} {id: $entity})<-[:MENTIONS]-(a:Article)-[:MENTIONS]->(o)
 WHERE o.id <> e.id
 RETURN o.id AS id, o.name AS name, label(o) AS type, count(DISTINCT a) AS articles
-ORDER BY articles DESC, id
+ORDER BY articles DESC, id, type
 LIMIT $limit

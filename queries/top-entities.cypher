@@ -6,5 +6,5 @@
 MATCH (a:Article)-[:MENTIONS]->(e:Entity)
 WHERE $type = '' OR $type IN labels(e)
 RETURN e.id AS id, e.name AS name, [l IN labels(e) WHERE l <> 'Entity'][0] AS type, count(a) AS articles
-ORDER BY articles DESC, id
+ORDER BY articles DESC, id, type
 LIMIT $limit

@@ -122,12 +122,7 @@ class LadybugStore(GraphStore):
         try:
             return self._conn.execute(text, params or {})
         except RuntimeError as err:
-            if "buffer pool is full" in str(err):
-                raise LitgraphError(
-                    f"the embedded graph's page cache is full ({err}); raise LITGRAPH_BUFFER_POOL_MB "
-                    "or unset it to let LadybugDB use up to 80 % of RAM"
-                ) from err
-            raise
+            raise _error(err, self.folder) from err
 
     def _create_schema(self) -> None:
         existing = {row["name"] for row in self.run_cypher("CALL show_tables() RETURN name")}
@@ -354,6 +349,27 @@ class LadybugStore(GraphStore):
         )
 
 
+class _RolledBack(LitgraphError):
+    """A statement failed and LadybugDB has already rolled the open transaction back."""
+
+
+def _error(err: RuntimeError, folder: Path) -> LitgraphError:
+    """A LadybugDB error as a litgraph error: a statement LadybugDB cannot parse or bind (a query file, a
+    parameter) exits 2; anything else (disk, page cache, corruption) exits 1. Both say what to do."""
+    text = str(err)
+    if "buffer pool is full" in text:
+        return LitgraphError(
+            f"the embedded graph's page cache is full ({text}); raise LITGRAPH_BUFFER_POOL_MB "
+            "or unset it to let LadybugDB use up to 80 % of RAM"
+        )
+    if "No active transaction" in text:
+        return _RolledBack(text)
+    if text.startswith(("Parser exception", "Binder exception", "Catalog exception")):
+        return InputError(f"the embedded graph refused the statement: {text}; check the query and its parameters")
+    return LitgraphError(f"the embedded graph at {folder} failed: {text}; run the command again with LITGRAPH_DEBUG=1 "
+                         "for details, and if it persists rebuild the graph")
+
+
 def _quote(path: Path) -> str:
     text = str(path.resolve())
     if "'" in text:
@@ -386,7 +402,6 @@ class _Transaction:
             return False
         try:
             self.store._exec("ROLLBACK")
-        except RuntimeError as err:  # a failed statement has already rolled the transaction back
-            if "No active transaction" not in str(err):
-                raise
+        except _RolledBack:  # a failed statement has already rolled the transaction back
+            pass
         return False

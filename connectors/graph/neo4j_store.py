@@ -44,26 +44,65 @@ class Neo4jStore(GraphStore):
                  *, settings=None):
         import neo4j
 
-        if password is None:
-            raise InputError(f"NEO4J_PASSWORD is not set; set it to the password of {uri}")
         self.settings = settings
         self.database = database
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(username, password))
+        self.uri = uri
+        self._username = username or "neo4j"
+        self._has_password = password is not None
+        # without a password the driver connects without credentials (a server with auth off accepts that);
+        # server notifications (missing labels/properties on a fresh graph...) are off: they are not errors
+        auth = (self._username, password) if password is not None else None
+        self._driver = neo4j.GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
         try:
             self._driver.verify_connectivity()
-        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, OSError) as err:
+        except (neo4j.exceptions.ServiceUnavailable, OSError) as err:
             self._driver.close()
             raise LitgraphError(f"cannot reach Neo4j at {uri} ({type(err).__name__}); is the server up "
-                                "(docker compose up -d) and are NEO4J_USERNAME / NEO4J_PASSWORD right?") from err
+                                "(docker compose up -d) and is the URI (--graph / LITGRAPH_GRAPH) right?") from err
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as err:
+            self._driver.close()
+            raise self._error(err) from err
         self._tx = None
         self._create_schema()
+
+    def _error(self, err: Exception) -> LitgraphError:
+        """A driver error as a litgraph error: exit 2 for what the user can fix (credentials, a statement
+        or parameters the server refuses), 1 for the server's own failures. Never the password."""
+        from neo4j import exceptions as ne
+
+        if isinstance(err, LitgraphError):
+            return err
+        if isinstance(err, ne.AuthError):
+            if not self._has_password:
+                return InputError(f"Neo4j at {self.uri} needs a password: set NEO4J_PASSWORD "
+                                  f"(and NEO4J_USERNAME, now {self._username!r})")
+            return InputError(f"Neo4j at {self.uri} refused user {self._username!r} with the password in NEO4J_PASSWORD; "
+                              "set NEO4J_USERNAME and NEO4J_PASSWORD to valid credentials")
+        if isinstance(err, ne.Forbidden):
+            return InputError(f"Neo4j at {self.uri} does not allow this for user {self._username!r} ({err.message}); "
+                              "use a user with write access (NEO4J_USERNAME)")
+        if isinstance(err, (ne.ServiceUnavailable, ne.SessionExpired, ne.SessionError)):
+            return LitgraphError(f"Neo4j at {self.uri} stopped answering ({type(err).__name__}); "
+                                 "check that the server is up, then run the command again (loads are idempotent)")
+        if isinstance(err, ne.ClientError) and not isinstance(err, ne.ConstraintError):
+            if "database" in (err.code or "").lower() and "notfound" in (err.code or "").lower().replace("_", ""):
+                return InputError(f"Neo4j at {self.uri} has no database {self.database!r}; fix NEO4J_DATABASE")
+            return InputError(f"Neo4j refused the statement: {err.message} ({err.code}); check the query and its parameters")
+        if isinstance(err, ne.Neo4jError):
+            return LitgraphError(f"Neo4j failed: {err.message} ({err.code}); see the server's log and run the command again")
+        return LitgraphError(f"Neo4j driver error ({type(err).__name__}): {err}")
 
     # --------------------------------------------------------------- plumbing
     def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
         """Run one statement (inside the open transaction if there is one); rows as dicts."""
-        if self._tx is not None:
+        if self._tx is not None:  # errors pass through: the managed transaction retries transient ones
             return self._tx.run(text, params or {}).data()
-        records, _, _ = self._driver.execute_query(text, params or {}, database_=self.database)
+        from neo4j import exceptions as ne
+
+        try:
+            records, _, _ = self._driver.execute_query(text, params or {}, database_=self.database)
+        except (ne.Neo4jError, ne.DriverError) as err:
+            raise self._error(err) from err
         return [r.data() for r in records]
 
     def _create_schema(self) -> None:
@@ -88,8 +127,13 @@ class Neo4jStore(GraphStore):
             finally:
                 self._tx = None
 
-        with self._driver.session(database=self.database) as session:
-            return session.execute_write(unit)
+        from neo4j import exceptions as ne
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(unit)
+        except (ne.Neo4jError, ne.DriverError) as err:
+            raise self._error(err) from err
 
     # ------------------------------------------------------------ public reads
     def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:

@@ -203,6 +203,8 @@ def bind_params(store: "GraphStore", query: NamedQuery, raw: dict[str, Any], *, 
                 value = int(value)
             except (TypeError, ValueError):
                 raise InputError(f"parameter {param.name} of {query.name} must be a whole number, not {value!r}") from None
+            if param.name == "limit" and value < 0:
+                raise InputError(f"parameter limit of {query.name} must be 0 or more, not {value}")
         elif param.kind == "entity":
             value = resolve_entity(store, str(value), param.types, normaliser=normaliser)
         else:
