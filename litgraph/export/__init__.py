@@ -83,38 +83,58 @@ def query_nodes(store: "GraphStore", query: str, params: dict) -> set[str]:
 
 
 def write_graphml(graph: nx.MultiDiGraph, out: Path, *, force: bool = False) -> Path:
-    """Write GraphML; list attributes are JSON text (their names listed in the graph attribute
-    ``litgraph_json_keys``) so they survive tools that only know scalars. ``read_graphml`` decodes them."""
-    encoded = nx.MultiDiGraph(**{JSON_KEYS_ATTR: ""})
-    json_keys: set[str] = set()
+    """Write GraphML; list attributes are JSON text so that they survive tools that only know scalars.
 
-    def encode(attrs: dict) -> dict:
-        plain = {}
-        for key, value in attrs.items():
-            if isinstance(value, (list, tuple, dict)):
-                json_keys.add(key)
-                value = json.dumps(value, ensure_ascii=False)
-            plain[key] = value
-        return plain
+    Which attributes are JSON is recorded per node label and per edge type (a name such as ``model`` is a
+    list on relation edges and a string on Evidence nodes) in the graph attribute ``litgraph_json_keys``,
+    itself JSON: ``{"node": {label: [keys]}, "edge": {type: [keys]}}``. Within a label or type a key is
+    encoded for every element or for none. ``read_graphml`` decodes them.
+    """
+    json_keys: dict[str, dict[str, set[str]]] = {"node": {}, "edge": {}}
+    for domain, items in (("node", (a for _, a in graph.nodes(data=True))), ("edge", (a for *_, a in graph.edges(data=True)))):
+        for attrs in items:
+            kind = str(attrs.get("label" if domain == "node" else "type", ""))
+            keys = {k for k, v in attrs.items() if isinstance(v, (list, tuple, dict))}
+            if keys:
+                json_keys[domain].setdefault(kind, set()).update(keys)
+    encoded = nx.MultiDiGraph()
+
+    def encode(domain: str, attrs: dict) -> dict:
+        keys = json_keys[domain].get(str(attrs.get("label" if domain == "node" else "type", "")), ())
+        return {k: json.dumps(list(v) if isinstance(v, tuple) else v, ensure_ascii=False) if k in keys else v
+                for k, v in attrs.items()}
 
     for node, attrs in graph.nodes(data=True):
-        encoded.add_node(node, **encode(attrs))
+        encoded.add_node(node, **encode("node", attrs))
     for u, v, key, attrs in graph.edges(keys=True, data=True):
-        encoded.add_edge(u, v, key=key, **encode(attrs))
-    encoded.graph[JSON_KEYS_ATTR] = ",".join(sorted(json_keys))
+        encoded.add_edge(u, v, key=key, **encode("edge", attrs))
+    encoded.graph[JSON_KEYS_ATTR] = json.dumps(
+        {domain: {kind: sorted(keys) for kind, keys in sorted(by_kind.items())} for domain, by_kind in json_keys.items()},
+        sort_keys=True)
     return _atomic_file(out, lambda tmp: nx.write_graphml(encoded, tmp, named_key_ids=True), force=force)
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:
-    """Read a GraphML file written by ``write_graphml``, decoding the JSON-encoded list attributes."""
+    """Read a GraphML file written by ``write_graphml``, decoding the JSON-encoded list attributes (per node
+    label and edge type; files from older versions list the keys once, comma-separated)."""
     graph = nx.read_graphml(path, force_multigraph=True)
-    keys = set(filter(None, graph.graph.pop(JSON_KEYS_ATTR, "").split(",")))
-    for _, attrs in graph.nodes(data=True):
-        for key in keys & set(attrs):
-            attrs[key] = json.loads(attrs[key])
-    for *_, attrs in graph.edges(data=True):
-        for key in keys & set(attrs):
-            attrs[key] = json.loads(attrs[key])
+    raw = graph.graph.pop(JSON_KEYS_ATTR, "")
+    try:
+        spec = json.loads(raw) if raw.startswith("{") else None
+    except ValueError:
+        spec = None
+    if spec is None:  # older files: one global list of keys; decode only what is JSON text of a list
+        legacy = set(filter(None, raw.split(",")))
+        for attrs in [a for _, a in graph.nodes(data=True)] + [a for *_, a in graph.edges(data=True)]:
+            for key in legacy & set(attrs):
+                if isinstance(attrs[key], str) and attrs[key].startswith("["):
+                    attrs[key] = json.loads(attrs[key])
+        return graph
+    for domain, items in (("node", (a for _, a in graph.nodes(data=True))), ("edge", (a for *_, a in graph.edges(data=True)))):
+        by_kind = spec.get(domain, {})
+        for attrs in items:
+            for key in set(by_kind.get(str(attrs.get("label" if domain == "node" else "type", "")), ())) & set(attrs):
+                attrs[key] = json.loads(attrs[key])
     return graph
 
 
@@ -198,25 +218,34 @@ def write_tables(store: "GraphStore", out: Path, fmt: str = "csv", graph: nx.Mul
 _NEO4J_TYPES = {"STRING": "", "INT64": ":long", "DOUBLE": ":double", "BOOL": ":boolean", "STRING[]": ":string[]"}
 
 
+#: Array (and label) delimiter of the neo4j-admin CSVs: the ASCII unit separator, which no text here contains
+#: (a ``;`` may well appear in a synonym or a mention text).
+_ARRAY_DELIMITER = "\x1f"
+
+
 def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | None = None, *,
                        force: bool = False) -> Path:
     """CSV files for ``neo4j-admin database import full`` and ``import.sh`` with the command that reads them.
 
     One node file per label (entities also get the ``Entity`` label the Neo4j backend uses) and one
-    relationship file per edge type and label pair; arrays use ``;`` as the delimiter.
+    relationship file per edge type and label pair; arrays use U+001F as the delimiter. ``neo4j-admin``
+    cannot store an empty list (it leaves the property out), so ``sh import.sh --after-import`` prints the
+    Cypher that sets those properties back to ``[]``; pipe it into ``cypher-shell`` once Neo4j is started.
     """
     nodes, edges = graph_tables(store, graph)
 
     def build(tmp: Path) -> None:
-        args = []
+        args, after = [], []
         for label, frame in nodes.items():
             if frame.empty:
                 continue
             columns, key = NODE_TABLES[label]
             header = [f"{name}:ID({label})" if name == key else f"{name}{_NEO4J_TYPES[kind]}" for name, kind in columns]
+            after += [f"MATCH (n:{label}) WHERE n.{c} IS NULL CALL {{ WITH n SET n.{c} = [] }} IN TRANSACTIONS OF 10000 ROWS;"
+                      for c in _empty_lists(frame, dict(columns))]
             frame = _neo4j_cells(frame, dict(columns))
             frame.columns = header
-            frame[":LABEL"] = f"{label};Entity" if label in ENTITY_LABELS else label
+            frame[":LABEL"] = f"{label}{_ARRAY_DELIMITER}Entity" if label in ENTITY_LABELS else label
             name = f"nodes_{label}.csv"
             frame.to_csv(tmp / name, index=False)
             args.append(f"--nodes={label}={name}")
@@ -224,6 +253,8 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
             if frame.empty:
                 continue
             columns = dict(REL_TABLES[edge][1])
+            after += [f"MATCH ()-[r:{edge}]->() WHERE r.{c} IS NULL CALL {{ WITH r SET r.{c} = [] }} IN TRANSACTIONS OF 10000 ROWS;"
+                      for c in _empty_lists(frame, columns)]
             for (a, b), part in frame.groupby(["from_label", "to_label"], sort=True):
                 part = _neo4j_cells(part.drop(columns=["from_label", "to_label"]), columns)
                 part.columns = [f":START_ID({a})", f":END_ID({b})", *[f"{c}{_NEO4J_TYPES[k]}" for c, k in columns.items()]]
@@ -231,8 +262,14 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
                 name = f"edges_{edge}_{a}_{b}.csv"
                 part.to_csv(tmp / name, index=False)
                 args.append(f"--relationships={edge}={name}")
-        script = ["#!/bin/sh", "# Run in this folder with Neo4j stopped; DATABASE defaults to neo4j.",
-                  'neo4j-admin database import full --array-delimiter=";" --overwrite-destination \\',
+        script = ["#!/bin/sh",
+                  "# Run in this folder with Neo4j stopped; DATABASE defaults to neo4j. neo4j-admin leaves empty lists out,",
+                  "# so once Neo4j is started again, set them back with:",
+                  '#   sh import.sh --after-import | cypher-shell -u neo4j -p "$NEO4J_PASSWORD" -d "${DATABASE:-neo4j}"',
+                  'if [ "${1:-}" = "--after-import" ]; then',
+                  "cat <<'CYPHER'", *(after or ["RETURN 'no empty lists to restore' AS done;"]), "CYPHER",
+                  "exit 0", "fi",
+                  "neo4j-admin database import full --array-delimiter=U+001F --multiline-fields=true --overwrite-destination \\",
                   *[f"  {a} \\" for a in args], '  "${DATABASE:-neo4j}"', ""]
         (tmp / "import.sh").write_text("\n".join(script), encoding="utf-8")
         os.chmod(tmp / "import.sh", 0o755)
@@ -240,11 +277,25 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
     return _atomic_dir(out, build, force=force)
 
 
+def _empty_lists(frame: "pandas.DataFrame", kinds: dict[str, str]) -> list[str]:
+    """The list columns of a table that hold an empty list somewhere."""
+    return [c for c, kind in kinds.items() if kind.endswith("[]") and frame[c].map(lambda v: v is not None and len(v) == 0).any()]
+
+
+def _join_array(values) -> str | None:
+    if values is None:
+        return None
+    values = list(values)
+    if any(_ARRAY_DELIMITER in v for v in values):
+        raise InputError("a list value contains the character U+001F, which neo4j-import uses as its array delimiter")
+    return _ARRAY_DELIMITER.join(values)
+
+
 def _neo4j_cells(frame: "pandas.DataFrame", kinds: dict[str, str]) -> "pandas.DataFrame":
     frame = frame.copy()
     for column, kind in kinds.items():
         if kind.endswith("[]"):
-            frame[column] = frame[column].map(lambda v: ";".join(v) if v is not None else None)
+            frame[column] = frame[column].map(_join_array)
         elif kind == "BOOL":
             frame[column] = frame[column].map(lambda v: None if v is None else ("true" if v else "false"))
         elif kind == "INT64":
@@ -283,6 +334,7 @@ def _atomic_file(out: Path, write, *, force: bool = False) -> Path:
     os.close(handle)
     try:
         write(tmp)
+        _normal_mode(Path(tmp), 0o666)
         os.replace(tmp, out)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
@@ -308,6 +360,7 @@ def _atomic_dir(out: Path, build, *, force: bool = False) -> Path:
     old = None
     try:
         build(tmp)
+        _normal_mode(tmp, 0o777)
         if out.exists() and any(out.iterdir()):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "export")
@@ -323,6 +376,14 @@ def _atomic_dir(out: Path, build, *, force: bool = False) -> Path:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     return out
+
+
+def _normal_mode(path: Path, mode: int) -> None:
+    """Give a file or folder from ``mkstemp`` / ``mkdtemp`` (0600 / 0700) the mode a plain ``open`` or ``mkdir``
+    gives: ``mode`` less the umask (0644 / 0755 under the usual umask 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
 
 
 def _make_parent(out: Path) -> None:

@@ -1,0 +1,138 @@
+"""Exports of a graph built by the CLI read back whole: GraphML through ``read_graphml``, and the
+``neo4j-import`` folder through a real ``neo4j-admin database import`` into a real Neo4j 5 server."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litgraph.cli import main
+from litgraph.export import export, read_graphml, to_networkx
+from litgraph.settings import Settings
+from litgraph.store import open_store
+from litgraph.store.schema import NODE_TABLES, REL_TABLES
+
+REPO = Path(__file__).resolve().parent.parent
+#: The Neo4j 5 test server kit (start.sh / stop.sh and an unpacked server); see its README.
+SERVER_KIT = Path(os.environ.get("LITGRAPH_NEO4J_KIT") or REPO.parent / "shared" / "neo4j")
+
+
+@pytest.fixture(scope="module")
+def cli_graph(data_dir, tmp_path_factory) -> Path:
+    """A graph built by ``litgraph build`` from two corpora's own annotations (model versions, empty lists,
+    every entity type)."""
+    folder = tmp_path_factory.mktemp("cli-graph") / "graph"
+    result = CliRunner().invoke(main, ["build", "bc5cdr:dev", "biored:dev", "--annotated", "--graph", str(folder),
+                                       "--corpora", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_graphml_of_a_cli_built_graph_reads_back(cli_graph, tmp_path):
+    out = tmp_path / "g.graphml"
+    result = CliRunner().invoke(main, ["export", "--format", "graphml", "--out", str(out), "--graph", str(cli_graph)])
+    assert result.exit_code == 0, result.output
+    with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as store:
+        graph = to_networkx(store)
+    back = read_graphml(out)
+    assert sorted(back.nodes(data=True)) == sorted(graph.nodes(data=True))
+    assert sorted(back.edges(keys=True, data=True), key=str) == sorted(graph.edges(keys=True, data=True), key=str)
+    # the case that used to fail: `model` is a list on relation edges and a string on Evidence nodes
+    evidence = next(a for _, a in back.nodes(data=True) if a["label"] == "Evidence" and "model" in a)
+    induces = next(a for *_, a in back.edges(data=True) if a["type"] == "INDUCES")
+    assert isinstance(evidence["model"], str) and isinstance(induces["model"], list) and induces["model"]
+
+
+def test_exports_get_normal_permissions(cli_graph, tmp_path):
+    umask = os.umask(0o022)
+    try:
+        with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as store:
+            files = [export(store, "graphml", tmp_path / "g.graphml"), export(store, "csv", tmp_path / "csv") / "nodes" / "Chemical.csv",
+                     export(store, "neo4j-import", tmp_path / "n4j") / "nodes_Chemical.csv"]
+            folders = [tmp_path / "csv", tmp_path / "csv" / "nodes", tmp_path / "n4j", export(store, "parquet", tmp_path / "pq")]
+    finally:
+        os.umask(umask)
+    assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o644}
+    assert {stat.S_IMODE(f.stat().st_mode) for f in folders} == {0o755}
+    assert stat.S_IMODE((tmp_path / "n4j" / "import.sh").stat().st_mode) == 0o755
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(uri: str, password: str, seconds: int = 120) -> None:
+    import neo4j
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+                driver.verify_connectivity()
+                return
+        except Exception:  # noqa: BLE001 - still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _rows(store, label: str) -> list[dict]:
+    key = NODE_TABLES[label][1]
+    return sorted(store.iter_nodes(label), key=lambda r: r[key])
+
+
+def _edges(store, edge: str) -> list[dict]:
+    return sorted(store.iter_edges(edge), key=lambda r: (r["from_label"], r["from"], r["to_label"], r["to"]))
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+@pytest.mark.skipif(not (SERVER_KIT / "start.sh").exists() or not shutil.which("java"),
+                    reason="needs the Neo4j 5 test server kit (../shared/neo4j, LITGRAPH_NEO4J_KIT) and java 17")
+def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path):
+    out = tmp_path / "import"
+    result = CliRunner().invoke(main, ["export", "--format", "neo4j-import", "--out", str(out), "--graph", str(cli_graph)])
+    assert result.exit_code == 0, result.output
+    password = "import-test-password"
+    env = {**os.environ, "NEO4J_PASSWORD": password, "NEO4J_BOLT_PORT": str(_free_port()),
+           "NEO4J_HTTP_PORT": str(_free_port()), "NEO4J_RUN_DIR": str(tmp_path / "server")}
+    started = subprocess.run([str(SERVER_KIT / "start.sh")], env=env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stderr
+    home = tmp_path / "server"
+    uri = f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}"
+    server = {**env, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf"), "PATH": f"{home / 'bin'}:{os.environ['PATH']}"}
+    try:
+        subprocess.run([str(home / "bin" / "neo4j"), "stop"], env=server, check=True, capture_output=True, timeout=120)
+        imported = subprocess.run(["sh", "import.sh"], cwd=out, env=server, capture_output=True, text=True, timeout=300)
+        assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
+        subprocess.run([str(home / "bin" / "neo4j"), "start"], env=server, check=True, capture_output=True, timeout=120)
+        _wait_for(uri, password)
+        # the documented second step: set the lists neo4j-admin left out back to []
+        cypher = subprocess.run(["sh", "import.sh", "--after-import"], cwd=out, capture_output=True, text=True, check=True).stdout
+        assert "SET n.synonyms = []" in cypher
+        shell = subprocess.run([str(home / "bin" / "cypher-shell"), "-a", uri, "-u", "neo4j", "-p", password],
+                               input=cypher, env=server, capture_output=True, text=True, timeout=300)
+        assert shell.returncode == 0, shell.stderr
+        with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as embedded, \
+                open_store(dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=password)) as neo4j:
+            assert neo4j.stats() == embedded.stats()
+            for label in NODE_TABLES:
+                if label != "Meta":
+                    assert _rows(neo4j, label) == _rows(embedded, label), label
+            for edge in REL_TABLES:
+                assert _edges(neo4j, edge) == _edges(embedded, edge), edge
+            empty = [r for r in _rows(neo4j, "Chemical") if r["synonyms"] == []]
+            assert empty, "the graph has entities without synonyms, so empty lists were checked"
+    finally:
+        subprocess.run([str(SERVER_KIT / "stop.sh"), str(home)], env=server, capture_output=True, timeout=120)
