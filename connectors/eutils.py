@@ -42,6 +42,7 @@ from tqdm import tqdm
 from connectors.pubmed_xml import OnError, parse_pubmed_xml
 from litgraph.errors import InputError
 from litgraph.records import Deletion, Record
+from litgraph.settings import redact
 
 log = logging.getLogger(__name__)
 
@@ -217,10 +218,13 @@ class EUtils:
                 header = err.headers.get("Retry-After", "") if err.headers else ""
                 wait = float(header) if header.replace(".", "", 1).isdigit() else None
                 raise _Retry(f"HTTP {err.code}", retry_after=wait) from err
-            snippet = err.read(300).decode("utf-8", "replace").strip()
+            snippet = redact(err.read(300).decode("utf-8", "replace").strip(), secrets=[self.api_key or ""])
             raise InputError(f"E-utilities {utility} rejected the request (HTTP {err.code}): {snippet}") from err
         except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as err:
-            raise _Retry(f"{type(err).__name__}: {err}") from err
+            raise _Retry(redact(f"{type(err).__name__}: {err}", secrets=[self.api_key or ""])) from err
+        except ValueError as err:  # urllib: not a URL it can open
+            raise InputError(f"E-utilities URL {redact(self.base_url)!r} cannot be opened ({type(err).__name__}); "
+                             "set LITGRAPH_EUTILS_URL to an http:// or https:// URL") from None
 
     # ------------------------------------------------------------------------------ utilities
 

@@ -136,3 +136,129 @@ def test_export_to_an_unwritable_place_is_a_clean_error(graph, tmp_path):
         assert_clean_error(result, 2, out.rsplit("/", 1)[0], "writable folder")
     result = run("export", "--format", "graphml", "--out", "/proc/litgraph.graphml", "--graph", str(graph))
     assert_clean_error(result, 2, "/proc/litgraph.graphml")
+
+
+# ---------------------------------------------------------------------------------------------- record identity
+
+
+@pytest.fixture()
+def psettings(pipeline_settings):
+    """A fresh graph with the session's normalisation index."""
+    return pipeline_settings
+
+
+def graph_ids(settings, pmid: str) -> set[str]:
+    from litgraph.store import open_store
+
+    with open_store(settings, read_only=True) as store:
+        rows = store.run_cypher("MATCH (a:Article {pmid: $p})-[:MENTIONS]->(e) RETURN e.id AS id", {"p": pmid})
+    return {r["id"] for r in rows}
+
+
+def test_corrected_annotations_are_loaded_again(psettings, tmp_path):
+    from litgraph.pipeline import build
+
+    source = tmp_path / "a.pubtator"
+    text = "11|t|Lithium and tremor.\n11|a|Lithium was stopped.\n11\t0\t7\tLithium\tChemical\t{id}\n\n"
+    source.write_text(text.format(id="D008094"), encoding="utf-8")
+    build([str(source)], psettings, annotated=True, progress=False)
+    assert graph_ids(psettings, "11") == {"MESH:D008094"}
+    source.write_text(text.format(id="D008095"), encoding="utf-8")  # the corrected id
+    report = build([str(source)], psettings, annotated=True, progress=False)
+    assert (report.articles_loaded, report.articles_unchanged) == (1, 0)
+    assert graph_ids(psettings, "11") == {"MESH:D008095"}
+
+
+def test_biored_after_bc5cdr_loads_biored_annotations_of_the_shared_pmids(psettings, tmp_path, data_dir):
+    from connectors.pubtator import write_pubtator
+    from litgraph.pipeline import build
+
+    settings = Settings.from_env(corpora=str(data_dir))
+    cdr = {d.pmid: d for d in load_corpus("bc5cdr:train", settings)}
+    biored = {d.pmid: d for d in load_corpus("biored:train", settings)}
+    shared = sorted(set(cdr) & set(biored))
+    assert len(shared) == 41
+    for name, corpus in (("cdr", cdr), ("biored", biored)):
+        with open(tmp_path / f"{name}.pubtator", "w", encoding="utf-8") as out:
+            write_pubtator([corpus[p] for p in shared], out)
+    build([str(tmp_path / "cdr.pubtator")], psettings, annotated=True, progress=False)
+    report = build([str(tmp_path / "biored.pubtator")], psettings, annotated=True, progress=False)
+    assert (report.articles_loaded, report.failures) == (41, [])
+    for pmid in shared:
+        assert graph_ids(psettings, pmid) == {i for m in biored[pmid].mentions for i in m.ids}, pmid
+
+
+def test_title_only_and_empty_records_never_replace_a_full_article(psettings, tmp_path):
+    from litgraph.pipeline import build
+    from tests.fixtures.pipeline import graph_snapshot
+
+    full = tmp_path / "full.pubtator"
+    full.write_text("21|t|Lithium and tremor.\n21|a|Lithium was stopped.\n21\t0\t7\tLithium\tChemical\tD008094\n\n",
+                    encoding="utf-8")
+    build([str(full)], psettings, annotated=True, progress=False)
+    before = graph_snapshot(psettings)
+    title_only = tmp_path / "title.pubtator"
+    title_only.write_text("21|t|Lithium and tremor.\n21|a|\n\n", encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"source": "x", "documents": [{"id": "21", "passages": []}]}), encoding="utf-8")
+    for path in (title_only, empty):
+        report = build([str(path)], psettings, annotated=True, progress=False)
+        assert [(f.pmid, f.stage) for f in report.failures] == [("21", "fetch")], report.failures
+        assert "abstract" in report.failures[0].reason and report.articles_loaded == 0
+    assert graph_snapshot(psettings) == before
+
+
+# ---------------------------------------------------------------------------------------------- half-loaded files
+
+
+def _stats(graph: Path, env: dict) -> dict:
+    result = run("stats", "--graph", str(graph), "--format", "json", env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _truncated_gzip(samples_dir: Path, path: Path) -> Path:
+    data = gzip.decompress((samples_dir / "baseline" / "pubmed26n1334.xml.gz").read_bytes())
+    path.write_bytes(gzip.compress(data)[: len(gzip.compress(data)) // 2])
+    return path
+
+
+def _bad_jsonl(samples_dir: Path, path: Path) -> Path:
+    from connectors.pubmed_xml import read_pubmed_xml
+    from litgraph.records import to_json
+
+    docs = list(read_pubmed_xml(samples_dir / "baseline" / "pubmed26n1334.xml.gz"))[:5]
+    lines = [to_json(d) for d in docs]
+    lines.insert(3, "[1, 2]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("make, kept", [(_truncated_gzip, None), (_bad_jsonl, 3)], ids=["truncated-gzip", "bad-jsonl-line"])
+def test_a_file_that_breaks_midway_keeps_its_records_before_the_fault_and_is_shown_failed(
+        make, kept, psettings, samples_dir, tmp_path):
+    env = {"LITGRAPH_MODELS": str(psettings.models), "LITGRAPH_CORPORA": str(psettings.corpora)}
+    source = make(samples_dir, tmp_path / ("bad.xml.gz" if make is _truncated_gzip else "bad.jsonl"))
+    result = run("build", str(source), "--annotated", "--graph", psettings.graph, "--batch-size", "2", "--no-progress",
+                 env=env)
+    assert_clean_error(result, 2, str(source))
+    stats = _stats(Path(psettings.graph), env)
+    [failed] = stats["failed_units"]
+    assert failed["unit"] == str(source.resolve()) and str(source) in failed["reason"]
+    assert stats["articles"] == failed["records_kept"] > 0
+    if kept is not None:
+        assert stats["articles"] == kept
+    text = run("stats", "--graph", psettings.graph, env=env)
+    assert "FAILED unit" in text.output and str(source) in text.output
+    # running again without a fix fails at the same place and changes nothing
+    again = run("build", str(source), "--annotated", "--graph", psettings.graph, "--batch-size", "2", "--no-progress",
+                env=env)
+    assert again.exit_code == 2 and _stats(Path(psettings.graph), env) == stats
+    # the fixed file is read again, completes, and the unit is no longer failed
+    if make is _truncated_gzip:
+        source.write_bytes((samples_dir / "baseline" / "pubmed26n1334.xml.gz").read_bytes())
+    else:
+        source.write_text("".join(line + "\n" for line in source.read_text().splitlines() if line != "[1, 2]"))
+    fixed = run("build", str(source), "--annotated", "--graph", psettings.graph, "--no-progress", env=env)
+    assert fixed.exit_code == 0, fixed.output
+    assert "failed_units" not in _stats(Path(psettings.graph), env)

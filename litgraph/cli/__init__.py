@@ -12,6 +12,7 @@ import click
 from litgraph import __version__
 from litgraph.cli import fetch_cmd, graph_cmds, model_cmds, normalise_cmds, pipeline_cmds
 from litgraph.errors import LitgraphError
+from litgraph.settings import redact
 
 
 class LitgraphGroup(click.Group):
@@ -20,14 +21,27 @@ class LitgraphGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except LitgraphError as err:
-            if os.environ.get("LITGRAPH_DEBUG"):
-                traceback.print_exc()
-            click.echo(f"litgraph: error: {err}", err=True)
-            ctx.exit(err.exit_code)
+            self._fail(ctx, str(err), err.exit_code)
         except KeyboardInterrupt:
             click.echo("litgraph: interrupted", err=True)
             ctx.exit(130)
+        except OSError as err:  # the environment: a disk, a permission, a device
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            self._fail(ctx, f"{err.strerror or err}{where}; check the path, its permissions and free space", 1)
+        except Exception as err:  # a bug, or input no check caught: a message, never a traceback
+            self._fail(ctx, f"unexpected {type(err).__name__}: {err}; run again with LITGRAPH_DEBUG=1 for the "
+                            "traceback and report it", 1)
+
+    @staticmethod
+    def _fail(ctx: click.Context, message: str, code: int) -> None:
+        """Print a (redacted) error message, and the redacted traceback with LITGRAPH_DEBUG=1; exit ``code``."""
+        if os.environ.get("LITGRAPH_DEBUG"):
+            click.echo(redact(traceback.format_exc()), err=True)
+        click.echo(f"litgraph: error: {redact(message)}", err=True)
+        ctx.exit(code)
 
 
 @click.group(cls=LitgraphGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -47,6 +61,17 @@ def main(verbose: int) -> None:
     """
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _Redact) for f in handler.filters):
+            handler.addFilter(_Redact())
+
+
+class _Redact(logging.Filter):
+    """Log records leave with their secrets removed (``litgraph.settings.redact``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
 
 
 @main.group("eval")

@@ -109,9 +109,14 @@ def stats(fmt: str, graph: str | None) -> None:
     Example:
       litgraph stats --format json
     """
+    from litgraph.pipeline.ledger import Ledger
+
     settings = settings_from(graph=graph)
     with _open_existing(settings) as store:
         payload = store.stats()
+        failed = Ledger(store).failed_units()
+        if failed:  # only then: the contract's payload is nodes, edges, articles, models
+            payload["failed_units"] = failed
     if fmt == "json":
         echo_json(payload)
         return
@@ -121,6 +126,9 @@ def stats(fmt: str, graph: str | None) -> None:
         for key, value in payload[section].items():
             click.echo(f"  {key}: {value}")
     click.echo(f"models: {', '.join(payload['models']) or '(none: gold annotations only)'}")
+    for failed in payload.get("failed_units", []):
+        click.echo(f"FAILED unit {failed['unit']} ({failed['records_kept']} records before the fault kept; run the "
+                   f"build again once the file is fixed): {failed['reason']}")
 
 
 @click.command("export")

@@ -113,8 +113,14 @@ def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annota
 
     def planner(ledger: Ledger, report: BuildReport):
         works = []
+        all_units = {key: units_of(key, settings, engine) for key in keys}
+        if not any(all_units.values()) and not any(fetch.is_online(k) for k in keys):
+            # Nothing to read at all: an error, not a "successful" build. An empty folder given with other
+            # sources (an updatefiles/ mirror that has no file yet) is recorded for refresh.
+            raise InputError("no data files in this folder (hidden files, .md5, README and LICENSE are skipped); "
+                             "give a folder of PubMed XML, MEDLINE, PubTator or BioC files", path=keys[0])
         for key in keys:
-            units = units_of(key, settings, engine)
+            units = all_units[key]
             entry = ledger.entry(key, online=fetch.is_online(key))
             todo, skipped = plan(entry, units, models.versions, mode="build")
             works += todo

@@ -31,6 +31,7 @@ class Unit:
     done: bool = False
     records: int = 0  # records read by the run that finished the unit
     failures: list[dict[str, str]] = field(default_factory=list)
+    failed: str | None = None  # why the last run stopped in this unit (a bad file); its records before the fault are kept
 
 
 @dataclass
@@ -110,6 +111,17 @@ class Ledger:
         if source not in known:
             self.store.set_meta(INDEX_KEY, json.dumps(known + [source]))
         return entry
+
+    def failed_units(self) -> list[dict[str, Any]]:
+        """Units whose last run stopped on a bad file: ``{"source", "unit", "reason", "records_kept"}`` each.
+        Their records before the fault are in the graph; the next build or refresh reads them again."""
+        out = []
+        for source in self.sources():
+            entry = self.get(source)
+            for name, unit in (entry.units.items() if entry else ()):
+                if unit.failed and not unit.done:
+                    out.append({"source": source, "unit": name, "reason": unit.failed, "records_kept": unit.cursor})
+        return out
 
     def save(self, entry: SourceEntry) -> None:
         """Write one source's entry (call only after the work it records is in the graph)."""

@@ -69,9 +69,25 @@ class BatchLoader:
         self.pending = 0  # records added since the last flush
         self.recheck_empty = False  # the unit was processed by other models: re-extract articles they found nothing in
         self.new_failures: list[Failure] = []
+        # Models replace the input's own annotations, so a model run neither hashes nor keeps them.
+        self.keep_input_annotations = set(self.versions) <= {InputAnnotations.version}
 
     def add(self, record: Document | Deletion, *, force: bool = False) -> None:
-        """Queue a record; ``force`` re-loads it even when the graph says it is current."""
+        """Queue a record; ``force`` re-loads it even when the graph says it is current.
+
+        A document without a title and an abstract is not loaded; it is reported as a failure."""
+        if isinstance(record, Document) and not (record.title or "").strip() and not (record.abstract or "").strip():
+            self.fail(record.pmid, "fetch", "the record has no title and no abstract; nothing to load (the graph keeps "
+                                            "what it has for this PMID)")
+            self.pending += 1
+            return
+        if isinstance(record, Document) and not self.keep_input_annotations:
+            from litgraph.store.rows import input_annotations
+
+            own_mentions, own_relations = input_annotations(record)
+            if own_mentions or own_relations:
+                record.mentions = [m for m in record.mentions if m not in own_mentions]
+                record.relations = [r for r in record.relations if r not in own_relations]
         self.pending += 1
         if force:
             self.forced.add(record.pmid)
@@ -109,7 +125,7 @@ class BatchLoader:
             started = time.perf_counter()
             changed = self._changed(docs, forced)
             self.report.timed("check", started)
-            self.report.articles_unchanged += len(docs) - len(changed)
+            self.report.articles_unchanged += len(docs) - len(changed) - self._refused
             if changed:
                 started = time.perf_counter()
                 annotated = self._annotate(changed)
@@ -127,16 +143,26 @@ class BatchLoader:
         article where the models found nothing has none: it counts as current unless the unit was
         processed by other models (``recheck_empty``).
         """
+        from litgraph.store.rows import TITLE_ONLY
+
         state = self.store.article_state([d.pmid for d in docs])
         versions = set(self.versions)
         changed = []
+        self._refused = 0
         for doc in docs:
             known = state.get(doc.pmid)
+            digest = self.content_hash(doc)
+            if (known is not None and digest.startswith(TITLE_ONLY) and known.get("hash")
+                    and not str(known["hash"]).startswith(TITLE_ONLY)):
+                self.fail(doc.pmid, "fetch", "the record has no abstract and would replace the full article in the "
+                                             "graph; skipped (the graph keeps the full article)")
+                self._refused += 1
+                continue
             models = set(models_key(known.get("models"))) if known else set()
             current = (
                 known is not None
                 and doc.pmid not in forced
-                and known.get("hash") == self.content_hash(doc)
+                and known.get("hash") == digest
                 and models <= versions
                 and (models or not self.recheck_empty)
             )

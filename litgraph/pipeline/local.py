@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from tqdm import tqdm
 
+from litgraph.errors import InputError
 from litgraph.pipeline.ledger import Ledger
 from litgraph.pipeline.loader import BatchLoader
 from litgraph.pipeline.plan import Work
@@ -45,7 +46,7 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
             if failure not in unit.failures:  # a resumed unit re-reads (and re-reports) its done part
                 unit.failures.append(failure)
         if done:
-            unit.done, unit.records = True, count
+            unit.done, unit.records, unit.failed = True, count, None
             entry.last_run = watermark
             if work.online:
                 entry.watermark = watermark
@@ -57,7 +58,15 @@ def run_unit(work: Work, records, loader: BatchLoader, ledger: Ledger, report: B
     records = iter(records)
     while True:
         started = time.perf_counter()
-        record = next(records, None)
+        try:
+            record = next(records, None)
+        except InputError as err:
+            # A bad file (truncated gzip, a corrupt record in the middle, a bad JSONL line): the records read
+            # before the fault are loaded and kept, the unit is marked failed with the reason (``litgraph
+            # stats`` lists it) and stays unfinished, so the next run reads it again.
+            unit.failed = str(err)
+            checkpoint(done=False)
+            raise
         report.timed("fetch", started)
         if record is None:
             break

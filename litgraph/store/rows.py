@@ -18,11 +18,29 @@ ConceptLookup = Callable[[str], "Concept | None"]
 GOLD_SCORE = 1.0
 
 
-def content_hash(doc: Document) -> str:
-    """sha256 of a document's content fields (title, abstract, version, revised, retracted, MeSH, publication types).
+#: Model version of annotations that came with the input (``litgraph.pipeline.loader.InputAnnotations``).
+INPUT_ANNOTATIONS = "input-annotations"
+#: Prefix of the content hash of a record without an abstract (title only, or no text at all).
+TITLE_ONLY = "title-only:"
 
-    Annotations are left out: the pipeline compares this hash with ``GraphStore.article_state`` to skip
-    articles whose text has not changed.
+
+def input_annotations(doc: Document) -> tuple[list[Mention], list]:
+    """The mentions and relations that came with the input (no model version, or ``input-annotations``)."""
+    own = (None, "", INPUT_ANNOTATIONS)
+    return [m for m in doc.mentions if m.model in own], [r for r in doc.relations if r.model in own]
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def content_hash(doc: Document) -> str:
+    """sha256 of everything loaded from a record: its text and metadata (title, abstract, version, revised,
+    retracted, MeSH, publication types) and the annotations that came with it (corpus or PubTator mentions
+    and relations; never model output, whose versions are kept beside the hash).
+
+    A corrected annotation therefore changes the hash and is loaded again. The hash of a record without
+    an abstract starts with ``TITLE_ONLY``, so that the pipeline can refuse to let it replace a full article.
     """
     payload = {
         "title": doc.title,
@@ -33,7 +51,14 @@ def content_hash(doc: Document) -> str:
         "mesh": [asdict(m) for m in doc.mesh_terms],
         "publication_types": list(doc.publication_types),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    mentions, relations = input_annotations(doc)
+    if mentions or relations:  # absent for plain PubMed records: their hashes are the ones earlier versions wrote
+        payload["mentions"] = sorted((
+            [m.start, m.end, m.text, m.type, list(m.ids), m.source_type, list(m.composite), m.score] for m in mentions), key=_canonical)
+        payload["relations"] = sorted((
+            [r.type, r.subject, r.object, r.novel, r.score, r.evidence_start, r.evidence_end] for r in relations), key=_canonical)
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+    return digest if (doc.abstract or "").strip() else TITLE_ONLY + digest
 
 
 def document_models(doc: Document) -> list[str]:
