@@ -262,3 +262,43 @@ def test_a_file_that_breaks_midway_keeps_its_records_before_the_fault_and_is_sho
     fixed = run("build", str(source), "--annotated", "--graph", psettings.graph, "--no-progress", env=env)
     assert fixed.exit_code == 0, fixed.output
     assert "failed_units" not in _stats(Path(psettings.graph), env)
+
+
+# ---------------------------------------------------------------------------------------------- readers during a build
+
+_WRITER = r'''
+import sys
+from litgraph.corpora import load_corpus
+from litgraph.settings import Settings
+from litgraph.store import open_store
+
+docs = load_corpus("bc5cdr:train", Settings.from_env())[:120]
+with open_store(Settings.from_env(graph=sys.argv[1])) as store:
+    print("open", flush=True)
+    for i in range(0, len(docs), 8):
+        store.upsert_documents(docs[i:i + 8])
+'''
+
+
+def test_stats_and_query_answer_while_another_process_writes_the_graph(tmp_path, data_dir):
+    import subprocess
+    import sys
+
+    graph = tmp_path / "graph"
+    env = {**os.environ, "LITGRAPH_CORPORA": str(data_dir)}
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(graph)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        counts, answers = [], 0
+        while writer.poll() is None:
+            result = run("stats", "--graph", str(graph), "--format", "json")
+            assert result.exit_code == 0, result.output
+            counts.append(json.loads(result.stdout)["articles"])
+            result = run("query", "top-entities", "-p", "limit=2", "--graph", str(graph), "--format", "json")
+            assert result.exit_code == 0, result.output
+            answers += 1
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0
+    assert answers >= 2 and counts == sorted(counts)  # each read sees a committed state, never going back
+    assert json.loads(run("stats", "--graph", str(graph), "--format", "json").stdout)["articles"] == 120

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -37,6 +38,10 @@ from litgraph.store.schema import (
 log = logging.getLogger(__name__)
 
 DB_FILE = "graph.lbdb"
+#: How long a read-only open waits for a writer in another process to finish checkpointing.
+READ_WAIT_S = 30.0
+#: LadybugDB's refusal of a read-only open while a writer checkpoints.
+_BUSY = "checkpoint recovery is pending"
 
 _REL_KEYS = (("from", "STRING"), ("to", "STRING"))
 _PAIR = (("s", "STRING"), ("o", "STRING"))
@@ -92,10 +97,12 @@ class LadybugStore(GraphStore):
         self.folder = folder
         self.settings = settings
         try:
-            self._db = ladybug.Database(
-                str(folder / DB_FILE), read_only=read_only, buffer_pool_size=buffer_pool_mb() * 1024 * 1024
-            )
+            self._db = self._open_database(folder, read_only)
         except RuntimeError as err:
+            if read_only and _BUSY in str(err):
+                raise LitgraphError(f"the graph at {folder} is being written (a build or refresh is saving a batch) "
+                                    f"and could not be read for {READ_WAIT_S:.0f} s; retry in a minute, or schedule "
+                                    "reads between refreshes") from err
             if "lock" in str(err).lower():
                 raise LitgraphError(f"the graph at {folder} is open in another process (LadybugDB allows one writer); "
                                     "wait for it to finish or use another --graph") from err
@@ -103,6 +110,22 @@ class LadybugStore(GraphStore):
         self._conn = ladybug.Connection(self._db, num_threads=threads)
         if not read_only:
             self._create_schema()
+
+    @staticmethod
+    def _open_database(folder: Path, read_only: bool):
+        """Open the database file. A read-only open shares the file with one writer in another process
+        (LadybugDB 0.22) and sees its last committed transaction; it is refused while the writer checkpoints
+        its write-ahead log, which takes a moment, so it is tried again for up to ``READ_WAIT_S`` seconds."""
+        deadline, delay = time.monotonic() + READ_WAIT_S, 0.05
+        while True:
+            try:
+                return ladybug.Database(str(folder / DB_FILE), read_only=read_only,
+                                        buffer_pool_size=buffer_pool_mb() * 1024 * 1024)
+            except RuntimeError as err:
+                if not read_only or _BUSY not in str(err) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     # --------------------------------------------------------------- plumbing
     def run_cypher(self, text: str, params: dict | None = None) -> list[dict]:
