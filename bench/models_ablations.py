@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from litgraph.extract import train
+from litgraph.extract import train_model
 from litgraph.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,7 +51,7 @@ def main() -> None:
                 parser.error("the `base` variant needs --base-model")
             overrides = dict(VARIANTS[variant], dev_limit=args.dev_limit)
             with tempfile.TemporaryDirectory() as tmp:
-                summary = train(kind, settings, Path(tmp) / kind, preset="quick", overrides=overrides, progress=False,
+                summary = train_model(kind, settings, Path(tmp) / kind, preset="quick", overrides=overrides, progress=False,
                                 base_model=args.base_model if variant == "base" else None)
             key = f"{kind} {variant}" + (f" ({Path(args.base_model).name})" if variant == "base" else "")
             out[key] = {"dev_f1": dev_f1(summary), "epoch_seconds": summary["epoch_seconds"],

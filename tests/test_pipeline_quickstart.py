@@ -1,62 +1,57 @@
-"""litgraph quickstart with cached (tiny) models on a small copy of the PubMed samples: build, answers, fast rerun."""
+"""litgraph quickstart: nothing trained, BC5CDR dev abstracts read as plain text, answers by name with their
+evidence, a rerun that does no work."""
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pytest
 from click.testing import CliRunner
-from lxml import etree
 
 from litgraph.cli import main
 
 pytestmark = pytest.mark.slow
 
 
-def _subset(src, dst, keep: int, delete: list[str] = ()) -> list[str]:
-    """Write the first ``keep`` articles of a PubMed XML sample (plus a DeleteCitation) to ``dst``."""
-    with gzip.open(src) as handle:
-        tree = etree.parse(handle, etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False))
-    root = tree.getroot()
-    for extra in root.findall("PubmedArticle")[keep:] + root.findall("DeleteCitation"):
-        root.remove(extra)
-    if delete:
-        citation = etree.SubElement(root, "DeleteCitation")
-        for pmid in delete:
-            etree.SubElement(citation, "PMID", Version="1").text = pmid
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(dst, "wb") as handle:
-        tree.write(handle, xml_declaration=True, encoding="utf-8")
-    return [a.findtext("MedlineCitation/PMID") for a in root.findall("PubmedArticle")]
+def _corpora_with_dev_subset(data_dir, root, documents: int):
+    """A corpora folder whose BC5CDR dev file holds the first ``documents`` abstracts of the real one."""
+    text = (data_dir / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt").read_text(encoding="utf-8")
+    blocks = [b for b in text.split("\n\n") if b.strip()][:documents]
+    (root / "bc5cdr").mkdir(parents=True)
+    (root / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt").write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    return root
 
 
-def test_quickstart_builds_answers_and_reruns_without_work(samples_dir, tiny_models, normaliser, normaliser_settings,
-                                                         tmp_path):
-    corpora, models = tmp_path / "corpora", tmp_path / "models"
-    samples = corpora / "pubmed_samples"
-    kept = _subset(samples_dir / "baseline" / "pubmed26n1334.xml.gz", samples / "baseline" / "pubmed26n1334.xml.gz", 4)
-    _subset(samples_dir / "updatefiles" / "pubmed26n1335.xml.gz", samples / "updatefiles" / "pubmed26n1335.xml.gz",
-            3, delete=[kept[0]])
+def _run(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_quickstart_with_the_shipped_models_answers_by_name_with_two_papers(data_dir, normaliser_settings, tmp_path):
+    corpora = _corpora_with_dev_subset(data_dir, tmp_path / "corpora", 120)
+    models = tmp_path / "models"
     models.mkdir()
-    for name, target in (("ner", tiny_models["ner"]), ("re", tiny_models["re"]),
-                         ("normaliser", normaliser_settings.models / "normaliser")):
-        (models / name).symlink_to(target, target_is_directory=True)
+    (models / "normaliser").symlink_to(normaliser_settings.models / "normaliser", target_is_directory=True)
     args = ["quickstart", "--corpora", str(corpora), "--models", str(models), "--graph", str(tmp_path / "graph"),
             "--no-progress"]
 
-    first = CliRunner().invoke(main, [*args, "--format", "json"])
-    assert first.exit_code == 0, first.output
-    result = json.loads(first.stdout)
-    assert result["trained"] is False
-    assert result["sources"] == [str(samples / "baseline"), str(samples / "updatefiles")]
+    result = json.loads(_run([*args, "--format", "json"]).stdout)
+    assert [m["source"] for m in result["models"]] == ["shipped", "shipped"]  # nothing was trained
+    assert not (models / "ner").exists() and not (models / "re").exists()
+    assert result["source"] == "bc5cdr:dev"
     build = result["build"]
-    assert (build["articles_loaded"], build["articles_deleted"], build["failures"]) == (7, 1, [])
-    assert build["store"]["articles"] == 6
+    assert (build["articles_loaded"], build["failures"]) == (120, [])
+    assert len(result["answers"]) == 2
     for answer in result["answers"].values():
-        assert answer["query"] in ("drugs-for-disease", "adverse-effects", "diseases-for-drug")
+        value = next(iter(answer["params"].values()))
+        assert not value.startswith("MESH:")  # asked by name
+        first = answer["rows"][0]
+        assert first["evidence_count"] >= 2 and len(first["pmids"]) >= 2
+        assert len(answer["evidence"]) >= 2 and all(e["sentence"] for e in answer["evidence"])
+        assert {str(e["pmid"]) for e in answer["evidence"]} & {str(p) for p in first["pmids"]}
 
-    again = CliRunner().invoke(main, args)
-    assert again.exit_code == 0, again.output
-    assert "0 unit(s) processed, 2 already up to date" in again.output
+    again = _run(args)
+    assert "0 unit(s) processed, 1 already up to date" in again.output
+    assert "litgraph query evidence --param a=" in again.output
     assert "quickstart done" in again.output

@@ -71,14 +71,14 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
       litgraph train ner --preset quick --epochs 2 --format json
       litgraph train ner --out models/ner --resume      # after an interruption: continues from the last epoch
     """
-    from litgraph.extract import train, user_model_dirs
+    from litgraph.extract import train_model, user_model_dirs
 
     settings = settings_from(corpora=corpora, models=models)
     out = Path(out) if out else user_model_dirs(settings)[kind]
     overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, train_limit=train_limit,
                      dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
                      precision=precision)
-    summary = train(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
+    summary = train_model(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
                     preset=preset, overrides=overrides, progress=not quiet, resume=resume)
     if fmt == "json":
         echo_json(summary)

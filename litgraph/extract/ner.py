@@ -80,10 +80,10 @@ class NerTagger:
                                                 store.model_card("ner", summary))
         return self.meta["version"]
 
-    def pack(self, src: Path, out: Path, bits: int = 4) -> dict[str, Any]:
+    def pack(self, src: Path, out: Path, bits: int = 4, scores: dict | None = None) -> dict[str, Any]:
         """Write the model folder ``src`` (this model, loaded from it) as a delta over its base; returns the meta."""
         prefix = f"{self.model.base_model_prefix}."
-        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), prefix, bits)
+        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), prefix, bits, scores)
 
     def _probabilities(self, encodings, batch_size: int) -> list[torch.Tensor]:
         tok = self.tokenizer

@@ -166,9 +166,9 @@ class RelationExtractor:
                                                 store.model_card("re", summary))
         return self.meta["version"]
 
-    def pack(self, src: Path, out: Path, bits: int = 4) -> dict[str, Any]:
+    def pack(self, src: Path, out: Path, bits: int = 4, scores: dict | None = None) -> dict[str, Any]:
         """Write the model folder ``src`` (this model, loaded from it) as a delta over its base; returns the meta."""
-        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), "encoder.", bits)
+        return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), "encoder.", bits, scores)
 
     # -- candidates and scoring -------------------------------------------------------------
     def candidates(self, prepared: Prepared, group: dict) -> list[tuple[Entity, Entity]]:

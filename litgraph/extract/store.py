@@ -197,7 +197,7 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
     return meta["version"]
 
 
-TRAINING_FIELDS = ("corpora", "dev_scores", "hyperparameters", "thresholds", "train_seconds", "epoch_seconds", "best_epoch",
+TRAINING_FIELDS = ("corpora", "dev_scores", "hyperparameters", "thresholds", "train_seconds", "epoch_seconds", "epoch_cpu_seconds", "best_epoch",
                    "machine", "precision", "git_commit")
 
 
@@ -257,4 +257,17 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
         for metric, s in scores.items():
             lines.append(f"| `{corpus}` | {metric} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} |")
     lines += ["", "Scores are strict matches on the dev documents used during training (see `dev_limit`).", ""]
+    lines += ["## Licences", ""]
+    corpora = sorted({c["name"].split(":")[0] for c in summary["corpora"]})
+    for corpus in corpora:
+        lines.append(f"- `{corpus}`: {DATA_LICENCES.get(corpus, 'see the corpus release notice')}")
+    lines += [f"- base model `{summary['base_model']}`: see its own model card (MiniLM-L6 / all-MiniLM-L6-v2: Apache-2.0)", ""]
     return "\n".join(lines)
+
+
+#: The notice of each corpus the default models are trained on (the release files say so).
+DATA_LICENCES = {
+    "bc5cdr": "public domain (NCBI/NLM, a United States Government Work); cite Li et al. 2016, Database baw068",
+    "biored": "public domain (NCBI/NLM, a United States Government Work); cite Luo et al. 2022, Brief. Bioinform. 23(5)",
+    "ncbi-disease": "public domain (NCBI/NLM, a United States Government Work); cite Doğan et al. 2014, J. Biomed. Inform. 47",
+}

@@ -256,9 +256,7 @@ def fit(
         torch.set_rng_state(state["torch_rng"])
         best, best_state, step, stale = FitResult(**state["result"]), state["best_state"], state["step"], state["stale"]
         start_epoch = state["epoch"] + 1
-        log.info("resumed after epoch %d (step %d) from %s", state["epoch"], step, checkpoint)
-        if progress:
-            tqdm.write(f"resumed after epoch {state['epoch']} from {checkpoint}", file=sys.stderr)
+        tqdm.write(f"resumed after epoch {state['epoch']} (step {step}) from {checkpoint}", file=sys.stderr)
         if state.get("done"):
             start_epoch = cfg.epochs + 1
     for epoch in range(start_epoch, cfg.epochs + 1):
