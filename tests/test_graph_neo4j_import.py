@@ -100,7 +100,7 @@ def _edges(store, edge: str) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.skipif(not (SERVER_KIT / "start.sh").exists() or not shutil.which("java"),
                     reason="needs the Neo4j 5 test server kit (../shared/neo4j, LITGRAPH_NEO4J_KIT) and java 17")
-def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path):
+def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatch):
     out = tmp_path / "import"
     result = CliRunner().invoke(main, ["export", "--format", "neo4j-import", "--out", str(out), "--graph", str(cli_graph)])
     assert result.exit_code == 0, result.output
@@ -127,6 +127,7 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path):
         with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as embedded, \
                 open_store(dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=password)) as neo4j:
             assert neo4j.stats() == embedded.stats()
+            articles = embedded.stats()["articles"]
             for label in NODE_TABLES:
                 if label != "Meta":
                     assert _rows(neo4j, label) == _rows(embedded, label), label
@@ -134,5 +135,14 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path):
                 assert _edges(neo4j, edge) == _edges(embedded, edge), edge
             empty = [r for r in _rows(neo4j, "Chemical") if r["synonyms"] == []]
             assert empty, "the graph has entities without synonyms, so empty lists were checked"
+        # the same server with authentication off: no NEO4J_PASSWORD needed
+        subprocess.run([str(home / "bin" / "neo4j"), "stop"], env=server, check=True, capture_output=True, timeout=120)
+        conf = home / "conf" / "neo4j.conf"
+        conf.write_text(conf.read_text().replace("dbms.security.auth_enabled=true", "dbms.security.auth_enabled=false"))
+        subprocess.run([str(home / "bin" / "neo4j"), "start"], env=server, check=True, capture_output=True, timeout=120)
+        _wait_for(uri, password)
+        settings = dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=None)
+        with open_store(settings) as no_auth:
+            assert no_auth.stats()["articles"] == articles
     finally:
         subprocess.run([str(SERVER_KIT / "stop.sh"), str(home)], env=server, capture_output=True, timeout=120)
