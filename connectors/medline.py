@@ -32,15 +32,20 @@ def read_medline(path: str | Path, *, on_error: OnError | None = None) -> Iterat
     except OSError as err:
         raise InputError(f"cannot open MEDLINE file: {err.strerror}", path=str(path)) from err
     with handle:
-        for number, record in enumerate(Medline.parse(handle), start=1):
-            pmid = str(record.get("PMID", "")).strip()
-            if not pmid.isdigit():
-                reason = f"record {number} has no numeric PMID field"
-                log.warning("%s: %s; skipped", path, reason)
-                if on_error is not None:
-                    on_error(pmid or "?", reason)
-                continue
-            yield medline_to_document(record, str(path))
+        number = 0
+        try:
+            for number, record in enumerate(Medline.parse(handle), start=1):
+                pmid = str(record.get("PMID", "")).strip()
+                if not pmid.isdigit():
+                    reason = f"record {number} has no numeric PMID field"
+                    log.warning("%s: %s; skipped", path, reason)
+                    if on_error is not None:
+                        on_error(pmid or "?", reason)
+                    continue
+                yield medline_to_document(record, str(path))
+        except UnicodeDecodeError as err:
+            raise InputError(f"not UTF-8 text (in or after record {number + 1}); convert the file to UTF-8, e.g. "
+                             "with iconv", path=str(path)) from err
 
 
 def medline_to_document(record: dict, source: str | None = None) -> Document:

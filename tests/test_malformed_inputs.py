@@ -302,3 +302,181 @@ def test_stats_and_query_answer_while_another_process_writes_the_graph(tmp_path,
     assert writer.returncode == 0
     assert answers >= 2 and counts == sorted(counts)  # each read sees a committed state, never going back
     assert json.loads(run("stats", "--graph", str(graph), "--format", "json").stdout)["articles"] == 120
+
+
+# ---------------------------------------------------------------------------------------------- malformed files
+
+_GOOD = "11|t|Lithium and tremor.\n11|a|Lithium was stopped.\n"
+
+
+def _bioc(*docs) -> str:
+    return json.dumps({"source": "test", "documents": list(docs)})
+
+
+def _passage(**extra) -> dict:
+    return {"offset": 0, "text": "Lithium and tremor.", **extra}
+
+
+#: (case, file name, content, what the message must say besides the file name)
+MALFORMED = [
+    ("pubtator-pmid-word", "a.pubtator", _GOOD.replace("11|", "NOTAPMID|"), "line 1: PMID 'NOTAPMID'"),
+    ("pubtator-pmid-empty", "a.pubtator", "|t|Title\n|a|Abstract\n\n", "line 1: PMID ''"),
+    ("pubtator-pmid-sql", "a.pubtator", _GOOD.replace("11|", "'; DROP TABLE Article;--|"), "line 1: PMID \"'; DROP TABLE"),
+    ("pubtator-4-column-mention", "a.pubtator", _GOOD + "11\t34\t41\tLithium\n\n", "line 3, record 11: mention line with 4 columns"),
+    ("pubtator-mention-without-ids", "a.pubtator", _GOOD + "11\t0\t7\tLithium\tChemical\n\n", "mention line with 5 columns"),
+    ("pubtator-offsets-outside", "a.pubtator", _GOOD + "11\t0\t700\tLithium\tChemical\tD008094\n\n", "line 3, record 11: offsets 0-700"),
+    ("pubtator-negative-offset", "a.pubtator", _GOOD + "11\t-3\t7\tLithium\tChemical\tD008094\n\n", "offsets -3-7"),
+    ("pubtator-relation-type-number", "a.pubtator", _GOOD + "11\t34\tD1\tD2\n\n", "line 3, record 11: neither a mention line"),
+    ("pubtator-latin-1", "a.pubtator", "11|t|Caf\xe9 and tremor.\n11|a|x\n\n".encode("latin-1"), "not UTF-8"),
+    ("random-bytes", "a.dat", bytes(range(128, 256)) * 8, "not UTF-8"),
+    ("bioc-documents-not-a-list", "a.json", json.dumps({"documents": {"id": "11"}}), "'documents' list"),
+    ("bioc-document-a-number", "a.json", _bioc(5), "a document is a int"),
+    ("bioc-passages-a-string", "a.json", _bioc({"id": "11", "passages": "x"}), "record 11: malformed BioC document"),
+    ("bioc-annotations-a-dict", "a.json", _bioc({"id": "11", "passages": [_passage(annotations={"a": 1})]}), "'annotations' of a passage"),
+    ("bioc-offset-missing", "a.json", _bioc({"id": "11", "passages": [{"text": "x"}]}), "missing 'offset'"),
+    ("bioc-offset-null", "a.json", _bioc({"id": "11", "passages": [_passage(offset=None)]}), "passage offset None"),
+    ("bioc-offset-zero-word", "a.json", _bioc({"id": "11", "passages": [_passage(offset="zero")]}), "passage offset 'zero'"),
+    ("bioc-text-a-number", "a.json", _bioc({"id": "11", "passages": [_passage(text=5)]}), "passage text must be text"),
+    ("bioc-location-null", "a.json", _bioc({"id": "11", "passages": [_passage(annotations=[
+        {"id": "1", "infons": {"type": "Chemical", "identifier": "D008094"}, "locations": [{"offset": None, "length": 7}]}])]}),
+     "location offset None"),
+    ("bioc-offset-outside", "a.json", _bioc({"id": "11", "passages": [_passage(annotations=[
+        {"id": "1", "infons": {"type": "Chemical", "identifier": "D008094"}, "text": "Lithium",
+         "locations": [{"offset": 90, "length": 7}]}])]}), "record 11: offsets 90-97"),
+    ("bioc-json-latin-1", "a.json", '{"documents": [{"id": "11", "passages": [{"offset": 0, "text": "Caf\xe9"}]}]}'.encode("latin-1"),
+     "not UTF-8"),
+    ("bioc-xml-offset-word", "a.xml", "<?xml version='1.0'?><collection><document><id>11</id><passage><offset>zero</offset>"
+     "<text>Lithium</text></passage></document></collection>", "record 11: a passage offset"),
+    ("json-holding-5", "a.json", "5", "a JSON int, not records"),
+    # (a bad line after good ones: see the half-loaded files tests above)
+    ("jsonl-null-line", "a.jsonl", '\nnull\n{"pmid": "11", "title": "T", "abstract": "A"}\n', "line 2: not a litgraph record"),
+    ("jsonl-list-line", "a.jsonl", '[1,2]\n{"pmid": "11", "title": "T", "abstract": "A"}\n', "line 1: not a litgraph record"),
+    ("jsonl-pmid-a-number", "a.jsonl", '{"pmid": 11, "title": "T", "abstract": "A"}\n', "line 1: PMID 11 is not"),
+    ("jsonl-impossible-year", "a.jsonl", '{"pmid": "11", "title": "T", "abstract": "A", "year": 99999}\n', "line 1: year 99999"),
+    ("jsonl-impossible-date", "a.jsonl", '{"pmid": "11", "title": "T", "abstract": "A", "revised": "2020-02-30"}\n',
+     "line 1: revision date '2020-02-30'"),
+    ("jsonl-offsets-outside", "a.jsonl", '{"pmid": "11", "title": "T", "abstract": "A", "mentions": [{"doc_id": "11", '
+     '"start": 0, "end": 99, "text": "x", "type": "Chemical"}]}\n', "line 1: mention 'x': offsets 0-99"),
+    ("pubmed-xml-utf-16", "a.xml", "<?xml version='1.0' encoding='UTF-16'?><PubmedArticleSet/>".encode("utf-16"), "UTF-16"),
+    ("random-bytes-named-xml-gz", "a.xml.gz", bytes(range(256)) * 4, "not gzip data"),
+    ("empty-xml-gz", "a.xml.gz", b"", "the file is empty"),
+    ("medline-latin-1", "a.txt", "PMID- 11\nTI  - Caf\xe9\nAB  - x\n".encode("latin-1"), "not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("case, name, content, needle", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_files_are_clean_errors_and_leave_the_graph_unchanged(case, name, content, needle, graph, tmp_path):
+    from tests.fixtures.pipeline import graph_snapshot
+
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    assert_clean_error(run("fetch", str(path)), 2, str(path), needle)
+    settings = Settings.from_env(graph=str(graph))
+    before = graph_snapshot(settings)
+    result = run("build", str(path), "--annotated", "--graph", str(graph), "--no-progress")
+    assert_clean_error(result, 2, str(path), needle)
+    assert graph_snapshot(settings) == before
+
+
+def test_bad_records_inside_a_pubmed_file_are_skipped_and_reported(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_text(
+        "<?xml version='1.0'?><PubmedArticleSet><PubmedArticle><MedlineCitation><PMID Version='1'>11</PMID><DateRevised>"
+        "<Year>2025</Year><Month>02</Month><Day>30</Day></DateRevised><Article><ArticleTitle>T</ArticleTitle><Abstract>"
+        "<AbstractText>A</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>"
+        "<DeleteCitation><PMID>abc</PMID></DeleteCitation></PubmedArticleSet>", encoding="utf-8")
+    result = run("fetch", str(path))
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "PMID 11: revision date '2025-02-30' is not a real date" in result.output
+    assert "PMID abc: PMID 'abc' is not a positive whole number" in result.output
+    assert "0 documents, 0 deletions" in result.output
+
+
+@pytest.mark.parametrize("args, env, needle", [
+    (["fetch", ""], {}, "empty source"),
+    (["fetch", "pmid:0,abc"], {}, "PMIDs must be numbers"),
+    (["fetch", "pmid:@/nonexistent/list.txt"], {}, "/nonexistent/list.txt: cannot read the PMID list"),
+    (["stats", "--graph", "mysql://h/db"], {}, "mysql:// is not a graph"),
+    (["stats", "--graph", "bolt://h:notaport"], {}, "the port must be a number"),
+    (["stats", "--graph", "bolt://h:99999"], {}, "the port must be a number"),
+    (["fetch", "pmid:1"], {"LITGRAPH_THREADS": "-1"}, "LITGRAPH_THREADS='-1'"),
+    (["fetch", "pmid:1"], {"LITGRAPH_THREADS": "abc"}, "LITGRAPH_THREADS='abc'"),
+    (["stats"], {"LITGRAPH_BUFFER_POOL_MB": str(2 ** 60)}, "LITGRAPH_BUFFER_POOL_MB="),
+    (["fetch", "pmid:1"], {"LITGRAPH_EUTILS_BATCH": "0"}, "LITGRAPH_EUTILS_BATCH='0'"),
+    (["query", "top-entities", "-p", "limit=-1"], {}, "limit"),
+], ids=["empty-source", "bad-pmids", "missing-pmid-file", "mysql-uri", "port-word", "port-range", "threads-negative",
+        "threads-word", "huge-buffer-pool", "batch-zero", "limit-negative"])
+def test_bad_settings_and_sources_are_clean_errors(args, env, needle, graph, tmp_path):
+    env = {"LITGRAPH_GRAPH": str(graph), **env}
+    result = run(*args, env=env, cwd=tmp_path)
+    assert_clean_error(result, 2, needle)
+    assert not (tmp_path / "mysql:").exists()
+
+
+def test_empty_folders_and_dev_null_do_not_build(graph, tmp_path):
+    from tests.fixtures.pipeline import graph_snapshot
+
+    settings = Settings.from_env(graph=str(graph))
+    before = graph_snapshot(settings)
+    (tmp_path / "empty").mkdir()
+    for source, needle in ((str(tmp_path / "empty"), "no data files"), ("/dev/null", "the file is empty")):
+        assert_clean_error(run("build", source, "--annotated", "--graph", str(graph), "--no-progress"), 2, source, needle)
+    assert graph_snapshot(settings) == before
+    with open_ledger(graph) as ledger:
+        assert all(u.done is False for s in ledger.sources() for u in ledger.get(s).units.values())
+
+
+class open_ledger:
+    """The ledger of a graph folder, read-only."""
+
+    def __init__(self, graph: Path):
+        from litgraph.store import open_store
+
+        self.store = open_store(Settings.from_env(graph=str(graph)), read_only=True)
+
+    def __enter__(self):
+        from litgraph.pipeline.ledger import Ledger
+
+        return Ledger(self.store)
+
+    def __exit__(self, *exc):
+        self.store.close()
+
+
+def test_stats_and_query_on_a_folder_that_is_not_a_graph_create_nothing(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for args in (["stats"], ["query", "top-entities"], ["export", "--format", "csv", "--out", str(tmp_path / "out")]):
+        assert_clean_error(run(*args, "--graph", str(folder)), 2, str(folder), "no graph here")
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_unwritable_fetch_output_is_a_clean_error(tmp_path):
+    source = tmp_path / "a.pubtator"
+    source.write_text(_GOOD + "\n", encoding="utf-8")
+    for out in ("/proc/litgraph.jsonl", "/proc/litgraph/x.jsonl"):
+        assert_clean_error(run("fetch", str(source), "--out", out), 2, out, "writable folder")
+
+
+# ---------------------------------------------------------------------------------------------- secrets
+
+
+def test_secrets_never_reach_stderr(eutils_server, graph, tmp_path):
+    key, password = "s3cret-api-key-1234", "s3cret-password-5678"
+    cases = [
+        (["fetch", "pmid:1"], {"LITGRAPH_EUTILS_URL": "eutils.example.org/entrez/eutils", "NCBI_API_KEY": key}),
+        (["stats", "--graph", f"bolt://neo4j:{password}@127.0.0.1:1"], {}),
+        (["stats", "--graph", "bolt://127.0.0.1:1"], {"NEO4J_PASSWORD": password}),
+    ]
+    eutils_server.efetch_limit = 0  # every efetch answers HTTP 400 with a body that echoes the request
+    eutils_server.echo_errors = True
+    cases.append((["fetch", "pmid:41576520"], {"LITGRAPH_EUTILS_URL": eutils_server.url, "NCBI_API_KEY": key}))
+    for args, env in cases:
+        for debug in ("", "1"):
+            result = run(*args, env={"LITGRAPH_DEBUG": debug, **env})
+            assert result.exit_code in (1, 2), result.output
+            assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+            assert key not in result.output and password not in result.output, result.output
+    assert "api_key=***" in result.output  # the 400 body echoed the key: shown redacted
+    assert any(key in p.get("api_key", "") for _, _, p, _ in eutils_server.requests)  # the key was sent, not shown

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from litgraph.cli.options import corpora_option, settings_from
+from litgraph.errors import InputError
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
@@ -117,8 +118,11 @@ def _write_file(out: Path, fmt: str, records, resumable: bool, writer_cls) -> No
     part = out.with_name(out.name + ".part")
     cursor_path = out.with_name(out.name + ".cursor")
     resume_at = Cursor(cursor_path).extra.get("out_bytes") if resumable and cursor_path.exists() and part.exists() else None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(part, "r+b" if resume_at is not None else "wb")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(part, "r+b" if resume_at is not None else "wb")
+    except OSError as err:
+        raise InputError(f"cannot write here ({err.strerror}); choose a writable folder for --out", path=str(out)) from err
     try:
         writer = writer_cls(fmt, handle)
         if resume_at is not None:

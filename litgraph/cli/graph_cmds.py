@@ -47,6 +47,61 @@ def _open_existing(settings):
     return open_store(settings, read_only=not settings.graph_is_neo4j)
 
 
+def _writer_active(settings) -> bool:
+    """True when another process holds the embedded graph's write lock (a build or refresh is running).
+
+    Probed with a non-blocking shared ``lockf`` on the database file; only called when this process has
+    no store of that graph open (a POSIX lock probe would drop this process's own lock on close)."""
+    import fcntl
+    import os
+
+    from connectors.graph.ladybug_store import DB_FILE
+
+    try:
+        fd = os.open(Path(settings.graph).expanduser() / DB_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+#: How long a read retries while another process writes the embedded graph.
+READ_RETRY_S = 30.0
+
+
+def _read(settings, work):
+    """``work(store)`` on the graph, opened for reading.
+
+    LadybugDB 0.22 lets a read-only open share the file with a writer in another process, but a read that
+    runs while the writer saves a batch can fail with a storage error (measured: none of the reads that
+    succeeded was torn; some failed). Such a read is run again on a fresh open for up to ``READ_RETRY_S``
+    seconds, then the command says when to retry.
+    """
+    import time
+
+    from litgraph.errors import LitgraphError
+
+    deadline, delay = time.monotonic() + READ_RETRY_S, 0.1
+    while True:
+        try:
+            with _open_existing(settings) as store:
+                return work(store)
+        except LitgraphError as err:
+            transient = not settings.graph_is_neo4j and "Storage exception" in str(err) and _writer_active(settings)
+            if not transient:
+                raise
+            if time.monotonic() + delay > deadline:
+                raise LitgraphError(f"the graph at {settings.graph} is being written by a build or refresh and could "
+                                    f"not be read consistently for {READ_RETRY_S:.0f} s; retry when it finishes") from err
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
 @click.command("query")
 @click.argument("name", required=False)
 @click.option("--param", "-p", "param", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeat for more).")
@@ -80,8 +135,8 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, graph
     if not name:
         raise InputError("give a query NAME or --list (e.g. litgraph query --list)")
     settings = settings_from(graph=graph)
-    with _open_existing(settings) as store:
-        rows = store.query(name, _params(param))
+    params = _params(param)
+    rows = _read(settings, lambda store: store.query(name, params))
     if fmt == "json":
         echo_json(rows)
     elif fmt == "csv":
@@ -112,11 +167,14 @@ def stats(fmt: str, graph: str | None) -> None:
     from litgraph.pipeline.ledger import Ledger
 
     settings = settings_from(graph=graph)
-    with _open_existing(settings) as store:
+    def read(store) -> dict:
         payload = store.stats()
         failed = Ledger(store).failed_units()
         if failed:  # only then: the contract's payload is nodes, edges, articles, models
             payload["failed_units"] = failed
+        return payload
+
+    payload = _read(settings, read)
     if fmt == "json":
         echo_json(payload)
         return
@@ -163,6 +221,6 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
     if param and not query_name:
         raise InputError("--param needs --query NAME")
     settings = settings_from(graph=graph)
-    with _open_existing(settings) as store:
-        path = run_export(store, fmt, out, query_name, _params(param), force=force)
+    params = _params(param)
+    path = _read(settings, lambda store: run_export(store, fmt, out, query_name, params, force=force))
     click.echo(json.dumps({"format": fmt, "out": str(path)}))

@@ -123,6 +123,8 @@ def sniff(path: Path) -> str:
         raise InputError(f"XML with root <{root}> is neither PubMed XML nor BioC (collection)", path=str(path))
     if compressed:
         raise InputError("only PubMed XML may be gzip-compressed; decompress the file first", path=str(path))
+    if start.startswith((b"{", b"[", b"null")) and b"\n" in start.strip() and _first_line_is_record(path):
+        return "jsonl"
     if len(head) < 8192 and not start.startswith((b"{", b"[")):
         try:
             value = json.loads(head)
@@ -140,15 +142,22 @@ def sniff(path: Path) -> str:
     return "pubtator"
 
 
-def _first_line_is_record(path: Path) -> bool:
-    """True when the first non-blank line is a whole litgraph record (a Document or Deletion), as ``litgraph fetch`` writes."""
+def _first_line_is_record(path: Path, lines: int = 5) -> bool:
+    """True when one of the first non-blank lines is a whole litgraph record (a Document or Deletion), as
+    ``litgraph fetch`` writes: a JSONL file, even if a line before it is broken (its error then names that line)."""
     with open(path, "rb") as handle:
-        line = next((raw for raw in handle if raw.strip()), b"")
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(value, dict) and "pmid" in value
+        heads = [raw for raw in handle if raw.strip()][:lines] if path.stat().st_size < 1 << 20 else []
+        if not heads:
+            handle.seek(0)
+            heads = [next((raw for raw in handle if raw.strip()), b"")]
+    for line in heads:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "pmid" in value:
+            return True
+    return False
 
 
 def read_jsonl(path: Path) -> Iterator[Record]:
