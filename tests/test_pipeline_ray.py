@@ -41,3 +41,22 @@ def test_ray_engine_builds_the_same_graph_as_the_local_engine(local_ray, cdr_fol
 
     again = build(sources, settings, annotated=True, engine="ray", progress=False)
     assert (again.units_skipped, again.units_processed) == (7, 0)
+
+
+def test_a_shard_that_breaks_midway_keeps_its_records_and_is_marked_failed(local_ray, samples_dir, settings, tmp_path):
+    import gzip
+
+    from litgraph.errors import InputError
+    from litgraph.pipeline.ledger import Ledger
+    from litgraph.store import open_store
+
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    data = gzip.compress(gzip.decompress((samples_dir / "baseline" / "pubmed26n1334.xml.gz").read_bytes()))
+    (folder / "pubmed26n0001.xml.gz").write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(InputError, match="truncated gzip"):
+        build([str(folder)], settings, annotated=True, engine="ray", workers=1, progress=False)
+    with open_store(settings, read_only=True) as store:
+        [failed] = Ledger(store).failed_units()
+        assert "truncated gzip" in failed["reason"]
+        assert store.stats()["articles"] == failed["records_kept"] > 0

@@ -59,13 +59,24 @@ def shard_to_parquet(shard: str, since, settings, annotator, sink, *, batch_size
         def fetch_failed(pmid, reason) -> None:
             failures.append({"pmid": pmid, "source": shard, "stage": "fetch", "reason": reason})
 
-        for record in fetch.iter_records(shard, settings, since=since, progress=False, on_error=fetch_failed):
-            count += 1
-            pending.append(record)
-            if len(pending) >= batch_size:
-                flush()
+        error = None
+        try:
+            for record in fetch.iter_records(shard, settings, since=since, progress=False, on_error=fetch_failed):
+                count += 1
+                pending.append(record)
+                if len(pending) >= batch_size:
+                    flush()
+        except InputError as err:  # a bad file: its records before the fault go back with the reason
+            error = str(err)
         flush()
-    return {"records": count, "failures": failures}
+    return {"records": count, "failures": failures, "error": error}
+
+
+def _records_then_error(records, error: str | None):
+    """The shard's records, then the InputError that stopped the worker (so ``run_unit`` marks the unit failed)."""
+    yield from records
+    if error:
+        raise InputError(error)
 
 
 def _annotate(annotator, docs, shard, failures, batch_size):
@@ -150,10 +161,13 @@ def run_ray(works: list[Work], settings, models, loader: BatchLoader, ledger: Le
             for index, (work, result) in enumerate(zip(works, results)):
                 path = Path(staging) / f"{index:06d}.parquet"
                 path.write_bytes(result.pop("parquet"))
-                run_unit(work, read_shard(path), loader, ledger, report, watermark)
-                report.failures += [Failure(**f) for f in result["failures"]]
-                work.state.failures += result["failures"]
-                ledger.save(work.entry)
+                try:
+                    run_unit(work, _records_then_error(read_shard(path), result.get("error")), loader, ledger, report,
+                             watermark)
+                finally:
+                    report.failures += [Failure(**f) for f in result["failures"]]
+                    work.state.failures += result["failures"]
+                    ledger.save(work.entry)
                 path.unlink()
                 report.units_processed += 1
                 bar.update(1)
