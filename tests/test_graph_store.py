@@ -126,13 +126,19 @@ def test_revision_replaces_evidence_and_hash(store, docs):
     assert store.stats()["models"] == ["ner-test@1"]
 
 
-def test_content_hash_ignores_annotations(docs):
+def test_content_hash_covers_input_annotations_but_not_model_output(docs):
     doc = docs[0]
     before = content_hash(doc)
-    doc.mentions, doc.relations = [], []
-    assert content_hash(doc) == before
-    doc.retracted = True
+    doc.mentions[0].ids = ["MESH:D000001"]  # a corrected annotation is new content
     assert content_hash(doc) != before
+    doc.mentions, doc.relations = [], []
+    bare = content_hash(doc)
+    doc.mentions = [Mention(doc.pmid, 0, 3, doc.text[:3], "Chemical", ["MESH:D1"], model="ner:abc")]
+    assert content_hash(doc) == bare  # model output is tracked by its model version, not the hash
+    doc.retracted = True
+    assert content_hash(doc) != bare
+    doc.abstract = ""
+    assert content_hash(doc).startswith("title-only:")
 
 
 def test_evidence_years_and_sentences(store, docs):

@@ -480,3 +480,17 @@ def test_secrets_never_reach_stderr(eutils_server, graph, tmp_path):
             assert key not in result.output and password not in result.output, result.output
     assert "api_key=***" in result.output  # the 400 body echoed the key: shown redacted
     assert any(key in p.get("api_key", "") for _, _, p, _ in eutils_server.requests)  # the key was sent, not shown
+
+
+def test_a_second_writer_on_one_graph_in_one_process_is_refused(tmp_path):
+    from litgraph.errors import LitgraphError
+    from litgraph.store import open_store
+
+    settings = Settings.from_env(graph=str(tmp_path / "graph"))
+    with open_store(settings) as first:
+        with pytest.raises(LitgraphError, match="already open for writing in this process"):
+            open_store(settings.with_(graph=str(tmp_path / "graph" / ".." / "graph")))
+        with open_store(settings, read_only=True) as reader:  # a reader beside it is fine
+            assert reader.stats()["articles"] == first.stats()["articles"] == 0
+    with open_store(settings) as again:  # closed: the graph may be opened again
+        assert again.stats()["articles"] == 0

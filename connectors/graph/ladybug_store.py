@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -42,6 +43,10 @@ DB_FILE = "graph.lbdb"
 READ_WAIT_S = 30.0
 #: LadybugDB's refusal of a read-only open while a writer checkpoints.
 _BUSY = "checkpoint recovery is pending"
+#: Graph folders open for writing in this process: LadybugDB lets a process open a second writer on a
+#: file that already has one, and the two then lose each other's updates.
+OPEN_WRITERS: set[str] = set()
+_WRITERS_LOCK = threading.Lock()
 
 _REL_KEYS = (("from", "STRING"), ("to", "STRING"))
 _PAIR = (("s", "STRING"), ("o", "STRING"))
@@ -96,8 +101,34 @@ class LadybugStore(GraphStore):
             raise InputError(f"no graph here ({DB_FILE} missing); build one first with `litgraph build`", path=str(folder))
         self.folder = folder
         self.settings = settings
+        self._key = None
+        if not read_only:
+            key = str(folder.resolve())
+            with _WRITERS_LOCK:
+                if key in OPEN_WRITERS:
+                    raise LitgraphError(f"the graph at {folder} is already open for writing in this process; use that "
+                                        "store (a second writer on one LadybugDB file loses updates)")
+                OPEN_WRITERS.add(key)
+            self._key = key
         try:
-            self._db = self._open_database(folder, read_only)
+            self._db = self._open_checked(folder, read_only)
+            self._conn = ladybug.Connection(self._db, num_threads=threads)
+            if not read_only:
+                self._create_schema()
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._key is not None:
+            with _WRITERS_LOCK:
+                OPEN_WRITERS.discard(self._key)
+            self._key = None
+
+    @classmethod
+    def _open_checked(cls, folder: Path, read_only: bool):
+        try:
+            return cls._open_database(folder, read_only)
         except RuntimeError as err:
             if read_only and _BUSY in str(err):
                 raise LitgraphError(f"the graph at {folder} is being written (a build or refresh is saving a batch) "
@@ -107,9 +138,6 @@ class LadybugStore(GraphStore):
                 raise LitgraphError(f"the graph at {folder} is open in another process (LadybugDB allows one writer); "
                                     "wait for it to finish or use another --graph") from err
             raise LitgraphError(f"cannot open the graph at {folder}: {err}") from err
-        self._conn = ladybug.Connection(self._db, num_threads=threads)
-        if not read_only:
-            self._create_schema()
 
     @staticmethod
     def _open_database(folder: Path, read_only: bool):
@@ -164,6 +192,7 @@ class LadybugStore(GraphStore):
             self._conn.close()
             self._db.close()
             self._conn = None
+        self._release()
 
     def transaction(self):
         """A context manager: the statements inside commit together or not at all."""

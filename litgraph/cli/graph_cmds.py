@@ -55,8 +55,10 @@ def _writer_active(settings) -> bool:
     import fcntl
     import os
 
-    from connectors.graph.ladybug_store import DB_FILE
+    from connectors.graph.ladybug_store import DB_FILE, OPEN_WRITERS
 
+    if str(Path(settings.graph).expanduser().resolve()) in OPEN_WRITERS:
+        return True  # this process writes it (and a lock probe would release that writer's lock)
     try:
         fd = os.open(Path(settings.graph).expanduser() / DB_FILE, os.O_RDONLY)
     except OSError:
@@ -88,11 +90,13 @@ def _read(settings, work):
 
     deadline, delay = time.monotonic() + READ_RETRY_S, 0.1
     while True:
+        writing = not settings.graph_is_neo4j and _writer_active(settings)
         try:
             with _open_existing(settings) as store:
                 return work(store)
         except LitgraphError as err:
-            transient = not settings.graph_is_neo4j and "Storage exception" in str(err) and _writer_active(settings)
+            transient = ("Storage exception" in str(err) and (writing or _writer_active(settings))
+                         and not settings.graph_is_neo4j)
             if not transient:
                 raise
             if time.monotonic() + delay > deadline:
