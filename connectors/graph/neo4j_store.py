@@ -111,6 +111,8 @@ class Neo4jStore(GraphStore):
                 f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
             )
         self.run_cypher("CREATE INDEX entity_id IF NOT EXISTS FOR (n:Entity) ON (n.id)")
+        # the evidence of one aggregated edge, found without walking every SUBJECT edge of a popular entity
+        self.run_cypher("CREATE INDEX evidence_edge IF NOT EXISTS FOR (e:Evidence) ON (e.subject, e.object, e.edge)")
         self.run_cypher("CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)")
 
     def close(self) -> None:
@@ -276,42 +278,43 @@ class Neo4jStore(GraphStore):
                             {"rows": wrap})
 
     def _write_mentions(self, label: str, rows: list[dict]) -> None:
+        # flat rows and literal property maps: no nested map per row to pack and unpack
         self.run_cypher(
             f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (e:{_check(label, ENTITY_LABELS)} {{id: r.id}}) "
-            "CREATE (a)-[m:MENTIONS]->(e) SET m += r.props",
-            {"rows": [{"pmid": r["pmid"], "id": r["id"], "props": _props(r, ("pmid", "id"))} for r in rows]},
+            "CREATE (a)-[:MENTIONS {count: r.count, texts: r.texts, score: r.score}]->(e)",
+            {"rows": [{"pmid": r["pmid"], "id": r["id"], "count": r["count"], "texts": r["texts"], "score": r["score"]}
+                      for r in rows]},
         )
 
     def _write_evidence(self, rows: list[dict]) -> None:
-        self.run_cypher(
-            "UNWIND $rows AS r MATCH (a:Article {pmid: r.pmid}) CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence) SET v = r.props",
-            {"rows": [{"pmid": r["pmid"], "props": r} for r in rows]},
-        )
-        for end, role in (("subject", "SUBJECT"), ("object", "OBJECT")):
-            by_label = defaultdict(list)
-            for r in rows:
-                by_label[r[f"{end}_label"]].append({"id": r["id"], "e": r[end]})
-            for label, part in by_label.items():
-                self.run_cypher(
-                    f"UNWIND $rows AS r MATCH (v:Evidence {{id: r.id}}) MATCH (x:{_check(label, ENTITY_LABELS)} {{id: r.e}}) "
-                    f"CREATE (v)-[:{role}]->(x)",
-                    {"rows": part},
-                )
+        # one statement per (subject label, object label): the Evidence node and its three edges together
+        groups = defaultdict(list)
+        for r in rows:
+            groups[(r["subject_label"], r["object_label"])].append(r)
+        for (sl, ol), part in sorted(groups.items()):
+            self.run_cypher(
+                f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (s:{_check(sl, ENTITY_LABELS)} {{id: r.subject}}) "
+                f"MATCH (o:{_check(ol, ENTITY_LABELS)} {{id: r.object}}) "
+                "CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence)-[:SUBJECT]->(s) CREATE (v)-[:OBJECT]->(o) SET v = r",
+                {"rows": part},
+            )
 
     def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
         return self.run_cypher(
-            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})<-[:SUBJECT]-(e:Evidence) "
-            "WHERE e.edge = $edge AND e.object = k.o "
+            "UNWIND $pairs AS k MATCH (e:Evidence) WHERE e.subject = k.s AND e.object = k.o AND e.edge = $edge "
+            "AND e.subject_label = $sl AND e.object_label = $ol "
             "RETURN k.s AS s, k.o AS o, e.pmid AS pmid, e.year AS year, e.score AS score, e.model AS model",
-            {"pairs": pairs, "edge": edge},
+            {"pairs": pairs, "edge": edge, "sl": _check(subject_label, ENTITY_LABELS), "ol": _check(object_label, ENTITY_LABELS)},
         )
 
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         self.run_cypher(
             f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
             f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
-            f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) SET x += r.props",
-            {"rows": [{"s": r["s"], "o": r["o"], "props": _props(r, ("s", "o"))} for r in rows]},
+            f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) "
+            "SET x.evidence_count = r.evidence_count, x.pmids = r.pmids, x.first_year = r.first_year, "
+            "x.last_year = r.last_year, x.score = r.score, x.model = r.model",
+            {"rows": rows},
         )
 
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:

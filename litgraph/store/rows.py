@@ -81,9 +81,18 @@ class Batch:
 
 
 def _sentence_finder() -> Callable[[str], list[tuple[int, int]]]:
+    """``litgraph.text.sentences``, splitting each text once however many of its relations need a sentence."""
     from litgraph.text import sentences
 
-    return sentences
+    last: dict[str, list[tuple[int, int]]] = {}
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        if text not in last:
+            last.clear()  # documents come one after the other: keep only the current one
+            last[text] = sentences(text)
+        return last[text]
+
+    return spans
 
 
 def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) -> Batch:

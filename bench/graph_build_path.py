@@ -1,0 +1,172 @@
+"""Build-path load benchmark: the same synthetic documents upserted into both stores, new code against an
+older commit in the same run.
+
+The build path is ``GraphStore.upsert_documents`` (new and revised articles) and ``delete_articles``, called
+a batch at a time as ``litgraph build`` does (``--batch-size`` records; 1000 for prepared input). Documents
+are shaped like the output of extraction (10 mentions and 2 relation evidences per article, Zipf-skewed
+entity popularity, evidence offsets given), from ``graph_load_query.synthetic_tables``. Phases:
+
+- ``new``: every article into an empty store, ``--batch`` documents per call;
+- ``revise``: ``--revise`` of them again with a different relation each (old evidence replaced, aggregates
+  recomputed);
+- ``delete``: ``--delete`` of them removed.
+
+edges/s counts the edges the phase writes or removes: MENTIONS, HAS_EVIDENCE, SUBJECT, OBJECT and the
+aggregated relation edges (from ``stats()`` before and after). Each store and code version runs in a
+child process, so that peak RSS (``ru_maxrss``; the Python process only, not the Neo4j server) is its own.
+``--baseline REF`` runs the same phases with the code of git commit REF (``git archive``, put first on
+``PYTHONPATH``). Neo4j runs when NEO4J_URI is set (the database is emptied). Writes
+``bench/results/graph_build_path.json``.
+
+    python bench/graph_build_path.py --articles 20000 --baseline <commit>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results" / "graph_build_path.json"
+
+
+def _edges(stats: dict) -> int:
+    return sum(stats["edges"].values())
+
+
+def child(args) -> dict:
+    """One store, one code version: the three phases; figures as a dict."""
+    import copy
+
+    sys.path.insert(0, str(HERE))
+    from graph_load_query import documents_for, synthetic_tables
+
+    from litgraph.records import Relation
+    from litgraph.settings import Settings
+    from litgraph.store import open_store
+
+    _, _, ann = synthetic_tables(args.articles)
+    pmids = sorted(ann["years"])
+    docs = documents_for(pmids, ann)
+    if args.store == "neo4j":
+        settings = Settings.from_env(graph=os.environ["NEO4J_URI"])
+    else:
+        settings = Settings.from_env(graph=str(Path(args.work) / "graph"))
+    out: dict = {"store": args.store, "code": args.code, "documents": len(docs), "batch": args.batch}
+    with open_store(settings) as store:
+        if args.store == "neo4j":
+            while store.run_cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
+                pass
+        before = store.stats()
+        t = time.perf_counter()
+        for i in range(0, len(docs), args.batch):
+            store.upsert_documents(docs[i:i + args.batch])
+        seconds = time.perf_counter() - t
+        after = store.stats()
+        out["new"] = {"seconds": round(seconds, 2), "edges": _edges(after) - _edges(before),
+                      "edges_per_s": round((_edges(after) - _edges(before)) / seconds)}
+        # revise: the same articles with one relation replaced by another (new evidence, old removed)
+        revised = []
+        for doc in docs[: args.revise]:
+            doc = copy.deepcopy(doc)
+            doc.version = 2
+            ents = sorted({i for m in doc.mentions for i in m.ids})
+            if doc.relations and len(ents) >= 2:
+                doc.relations[0] = Relation(doc.pmid, "Association", ents[0], ents[-1], 0.8, 0, len(doc.title), "bench@2")
+            revised.append(doc)
+        written = sum(sum(len(m.ids) for m in d.mentions) + 3 * len(d.relations) for d in revised)
+        t = time.perf_counter()
+        touched = 0
+        for i in range(0, len(revised), args.batch):
+            counts = store.upsert_documents(revised[i:i + args.batch])
+            touched += counts["edges"] + counts["edges_removed"]
+        seconds = time.perf_counter() - t
+        out["revise"] = {"documents": len(revised), "seconds": round(seconds, 2), "edges": written + touched,
+                         "edges_per_s": round((written + touched) / seconds)}
+        gone = pmids[-args.delete:]
+        before = store.stats()
+        t = time.perf_counter()
+        for i in range(0, len(gone), args.batch):
+            store.delete_articles(gone[i:i + args.batch])
+        seconds = time.perf_counter() - t
+        after = store.stats()
+        out["delete"] = {"documents": len(gone), "seconds": round(seconds, 2), "edges": _edges(before) - _edges(after),
+                         "edges_per_s": round((_edges(before) - _edges(after)) / seconds)}
+        out["final_stats"] = after
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def run_child(args, store: str, code: str, path: str | None, work: Path) -> dict:
+    env = dict(os.environ)
+    if path:
+        env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", store, "--code", code, "--work", str(work),
+           "--articles", str(args.articles), "--batch", str(args.batch), "--revise", str(args.revise),
+           "--delete", str(args.delete)]
+    result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{store}/{code} failed:\n{result.stderr[-3000:]}")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"{store:8s} {code:9s} new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
+          f"  delete {figures['delete']['edges_per_s']:>8}  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000, help="documents per upsert call (build: --batch-size)")
+    parser.add_argument("--revise", type=int, default=2000, help="articles revised")
+    parser.add_argument("--delete", type=int, default=1000, help="articles deleted")
+    parser.add_argument("--baseline", help="git commit whose store code to compare with (the old path)")
+    parser.add_argument("--stores", default="ladybug,neo4j")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--store", help=argparse.SUPPRESS)
+    parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    stores = [s for s in args.stores.split(",") if s != "neo4j" or os.environ.get("NEO4J_URI")]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="litgraph-bench-") as tmp:
+        tmp = Path(tmp)
+        versions = [("current", None)]
+        if args.baseline:
+            base = tmp / "baseline"
+            base.mkdir()
+            archive = subprocess.run(["git", "archive", args.baseline], cwd=REPO, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            versions.append((f"baseline", str(base)))
+        for store in stores:
+            for code, path in versions:
+                work = tmp / f"{store}-{code}"
+                work.mkdir()
+                runs.append(run_child(args, store, code, path, work))
+    payload = {
+        "benchmark": "graph_build_path",
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                    "load_average": os.getloadavg(), "python": platform.python_version()},
+        "settings": {"articles": args.articles, "batch": args.batch, "revise": args.revise, "delete": args.delete,
+                     "baseline": args.baseline},
+        "targets": {"ladybug_edges_per_s": 50_000, "neo4j_edges_per_s": 20_000},
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
