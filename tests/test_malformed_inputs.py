@@ -494,3 +494,19 @@ def test_a_second_writer_on_one_graph_in_one_process_is_refused(tmp_path):
             assert reader.stats()["articles"] == first.stats()["articles"] == 0
     with open_store(settings) as again:  # closed: the graph may be opened again
         assert again.stats()["articles"] == 0
+
+
+def test_a_build_from_eutils_that_misses_records_exits_1_and_the_next_build_fetches_them(
+        eutils_server, sample_articles, tmp_path, data_dir):
+    lost = sorted(sample_articles)[0]
+    eutils_server.withhold = {lost}
+    env = {"LITGRAPH_EUTILS_URL": eutils_server.url, "NCBI_API_KEY": "k" * 8, "LITGRAPH_CORPORA": str(data_dir)}
+    graph = tmp_path / "graph"
+    args = ["build", "pubmed:all[sb]", "--annotated", "--graph", str(graph), "--format", "json", "--no-progress"]
+    result = run(*args, env=env)
+    assert_clean_error(result, 1, "1 requested record(s) never arrived", lost)
+    assert _stats(graph, env)["articles"] == len(sample_articles) - 1
+    eutils_server.withhold = set()
+    result = run(*args, env=env)
+    assert result.exit_code == 0, result.output
+    assert _stats(graph, env)["articles"] == len(sample_articles)

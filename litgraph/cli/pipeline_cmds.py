@@ -33,6 +33,14 @@ def _emit(report, fmt: str) -> None:
         echo_json(report.to_dict())
     else:
         click.echo(report.summary())
+    from connectors.eutils import MISSING
+    from litgraph.errors import LitgraphError
+
+    missing = [f.pmid for f in report.failures if f.reason == MISSING]
+    if missing:  # the report is out; the exit status says that records were lost on the way
+        raise LitgraphError(f"{len(missing)} requested record(s) never arrived from E-utilities "
+                            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); the next build or "
+                            "refresh asks for them again")
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
