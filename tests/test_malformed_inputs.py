@@ -510,3 +510,12 @@ def test_a_build_from_eutils_that_misses_records_exits_1_and_the_next_build_fetc
     result = run(*args, env=env)
     assert result.exit_code == 0, result.output
     assert _stats(graph, env)["articles"] == len(sample_articles)
+
+
+def test_refresh_of_a_folder_without_a_graph_creates_nothing(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for graph in (folder, tmp_path / "absent"):
+        assert_clean_error(run("refresh", "--graph", str(graph), "--annotated"), 2, str(graph), "no graph")
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"] and not (tmp_path / "absent").exists()

@@ -141,6 +141,12 @@ def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, ann
     added or revised since their watermark; with ``reextract``, units processed by other model
     versions are re-read and their articles re-extracted. Cost grows with the changes, not the graph.
     """
+    if not settings.graph_is_neo4j:
+        from connectors.graph.ladybug_store import DB_FILE
+
+        if not (Path(settings.graph).expanduser() / DB_FILE).is_file():  # never create a graph to refresh it
+            raise InputError(f"no graph at {settings.graph}; build one first with `litgraph build SOURCE` "
+                             "or point --graph at one")
     models = Models(settings, model_dirs, annotated=annotated, int8=int8)
 
     def planner(ledger: Ledger, report: BuildReport):
