@@ -19,7 +19,7 @@ from tqdm import tqdm
 from connectors.eutils import Cursor, EUtils
 from connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
-from litgraph.fetch.sources import Source, folder_files, parse_source, read_file
+from litgraph.fetch.sources import Source, checked_records, folder_files, parse_source, read_file
 from litgraph.records import Deletion, Document
 from litgraph.settings import Settings
 
@@ -68,8 +68,10 @@ def iter_records(
         if cursor is not None and not isinstance(cursor, Cursor):
             cursor = Cursor(cursor)
         if parsed.kind == "query":
-            return client.fetch_query(parsed.value, since=since, cursor=cursor, on_error=on_error, progress=progress)
-        return client.fetch_pmids(parsed.pmids, cursor=cursor, on_error=on_error, progress=progress)
+            records = client.fetch_query(parsed.value, since=since, cursor=cursor, on_error=on_error, progress=progress)
+        else:
+            records = client.fetch_pmids(parsed.pmids, cursor=cursor, on_error=on_error, progress=progress)
+        return checked_records(records, Path("pubmed"), on_error, skip=True)  # a bad record is skipped and reported
     return _iter_files(parsed, progress, on_error)
 
 

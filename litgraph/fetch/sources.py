@@ -188,7 +188,7 @@ def _not_utf8(err: UnicodeDecodeError) -> str:
             "convert the file to UTF-8, e.g. with iconv")
 
 
-def _checked(records: Iterator[Record], path: Path, on_error: OnError | None, skip: bool) -> Iterator[Record]:
+def checked_records(records: Iterator[Record], path: Path, on_error: OnError | None, skip: bool) -> Iterator[Record]:
     """Records that pass ``check_record``. A bad record is skipped and passed to ``on_error`` when ``skip``
     (PubMed XML, MEDLINE: one bad citation does not condemn a baseline file), else stops the file."""
     for record in records:
@@ -209,14 +209,14 @@ def read_file(path: Path, *, on_error: OnError | None = None) -> Iterator[Record
     if fmt == "pubmed-xml":
         from connectors.pubmed_xml import read_pubmed_xml
 
-        return _checked(read_pubmed_xml(path, on_error=on_error), path, on_error, skip=True)
+        return checked_records(read_pubmed_xml(path, on_error=on_error), path, on_error, skip=True)
     if fmt == "jsonl":
         return read_jsonl(path)
     if fmt == "medline":
         from connectors.medline import read_medline
 
-        return _checked(read_medline(path, on_error=on_error), path, on_error, skip=True)
+        return checked_records(read_medline(path, on_error=on_error), path, on_error, skip=True)
     from connectors.annotated import read_annotated
 
-    return _checked(read_annotated(path), path, on_error, skip=False)
+    return checked_records(read_annotated(path), path, on_error, skip=False)
 
