@@ -317,6 +317,16 @@ class Neo4jStore(GraphStore):
             {"rows": rows},
         )
 
+    def _create_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
+        # new edges only (see GraphStore._recompute): CREATE, no MERGE check of the pair's existing edges
+        self.run_cypher(
+            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
+            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
+            f"CREATE (a)-[:{_check(edge, EDGE_TYPES)} {{evidence_count: r.evidence_count, pmids: r.pmids, "
+            "first_year: r.first_year, last_year: r.last_year, score: r.score, model: r.model}]->(b)",
+            {"rows": rows},
+        )
+
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
         self.run_cypher(
             f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[x:{_check(edge, EDGE_TYPES)}]->"

@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
+from litgraph.errors import LitgraphError
 from litgraph.records import Document
 from litgraph.store.rows import ConceptLookup, aggregate, build_batch
 from litgraph.store.schema import ENTITY_LABELS, EdgeKey
@@ -53,10 +54,24 @@ class GraphStore(abc.ABC):
         Returns counts: ``articles``, ``entities``, ``mentions``, ``evidence`` written, ``edges`` updated
         and ``edges_removed``. Loading the same input twice leaves the graph unchanged.
         """
+        docs = list(docs)
         batch = build_batch(docs, concept)
         if not batch.articles:
             return {"articles": 0, "entities": 0, "mentions": 0, "evidence": 0, "edges": 0, "edges_removed": 0}
-        return self._in_transaction(self._upsert, batch)
+        try:
+            return self._in_transaction(self._upsert, batch)
+        except LitgraphError as err:
+            # a transaction too big for the store's memory (LadybugDB's page cache) was rolled back whole:
+            # load the documents in two halves, each its own transaction, rather than fail the build
+            if not getattr(err, "retry_smaller", False):
+                raise
+            self._relieve_memory()
+            if len(docs) < 2:
+                return self._in_transaction(self._upsert, batch)
+            log.info("a batch of %d documents did not fit (%s); loading it in two halves", len(docs), err)
+            half = len(docs) // 2
+            first, second = self.upsert_documents(docs[:half], concept), self.upsert_documents(docs[half:], concept)
+            return {k: first[k] + second[k] for k in first}
 
     def _upsert(self, batch) -> dict:
         pmids = batch.pmids
@@ -76,7 +91,7 @@ class GraphStore(abc.ABC):
         new_keys = {
             EdgeKey(e["edge"], e["subject_label"], e["subject"], e["object_label"], e["object"]) for e in batch.evidence
         }
-        updated, removed = self._recompute(old_keys | new_keys)
+        updated, removed = self._recompute(old_keys | new_keys, old_keys=old_keys, batch_pmids=set(pmids))
         self._remove_orphans(old_entities | {(k.subject_label, k.subject) for k in old_keys} | {(k.object_label, k.object) for k in old_keys})
         return {
             "articles": len(batch.articles),
@@ -207,6 +222,13 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None: ...
 
+    def _relieve_memory(self) -> None:
+        """Free what the backend can before a write is retried (LadybugDB: a checkpoint)."""
+
+    def _create_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
+        """Write aggregated edges known not to exist yet (a backend may append them faster than it merges)."""
+        self._write_edges(edge, subject_label, object_label, rows)
+
     @abc.abstractmethod
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None: ...
 
@@ -215,8 +237,15 @@ class GraphStore(abc.ABC):
         """Remove entities among ``ids`` that have no MENTIONS and no evidence."""
 
     # ------------------------------------------------------------------ helpers
-    def _recompute(self, keys: set[EdgeKey]) -> tuple[int, int]:
-        """Rewrite the aggregated edges of ``keys`` from their evidence; remove those with none left."""
+    def _recompute(self, keys: set[EdgeKey], *, old_keys: set[EdgeKey] | None = None,
+                   batch_pmids: set[str] | None = None) -> tuple[int, int]:
+        """Rewrite the aggregated edges of ``keys`` from their evidence; remove those with none left.
+
+        An edge is new when none of its evidence comes from outside the batch (``batch_pmids``) and the
+        batch's articles had no evidence for it before (``old_keys``): an edge exists exactly while some
+        evidence does, so such an edge cannot be in the graph yet and is appended (``_create_edges``)
+        instead of merged.
+        """
         groups: dict[tuple[str, str, str], list[EdgeKey]] = defaultdict(list)
         for key in keys:
             groups[(key.type, key.subject_label, key.object_label)].append(key)
@@ -227,13 +256,22 @@ class GraphStore(abc.ABC):
                 found: dict[tuple[str, str], list[dict]] = defaultdict(list)
                 for row in self._evidence_for(edge, sl, ol, pairs):
                     found[(row["s"], row["o"])].append(row)
-                rows = [aggregate(k, found[(k.subject, k.object)]) for k in part if found.get((k.subject, k.object))]
+                rows, fresh = [], []
+                for k in part:
+                    evidence = found.get((k.subject, k.object))
+                    if not evidence:
+                        continue
+                    new = (batch_pmids is not None and k not in (old_keys or ())
+                           and all(e["pmid"] in batch_pmids for e in evidence))
+                    (fresh if new else rows).append(aggregate(k, evidence))
                 gone = [p for p in pairs if (p["s"], p["o"]) not in found]
+                if fresh:
+                    self._create_edges(edge, sl, ol, fresh)
                 if rows:
                     self._write_edges(edge, sl, ol, rows)
                 if gone:
                     self._delete_edges(edge, sl, ol, gone)
-                updated += len(rows)
+                updated += len(rows) + len(fresh)
                 removed += len(gone)
         return updated, removed
 
