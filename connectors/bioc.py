@@ -25,6 +25,7 @@ from lxml import etree
 
 from connectors.pubtator import BIORED_TYPES, TYPE_MAP, check_span, format_ids, make_relation, register_ids, split_ids
 from connectors.ids import from_curie
+from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation
 
@@ -40,7 +41,7 @@ def read_bioc_xml(path: str | Path) -> Iterator[Document]:
     path = Path(path)
     source = str(path)
     try:
-        handle = open(path, "rb")
+        handle = open_input(path, text=False)
     except OSError as err:
         raise InputError(f"cannot open BioC XML file: {err.strerror}", path=source) from err
     with handle:
@@ -54,6 +55,8 @@ def read_bioc_xml(path: str | Path) -> Iterator[Document]:
                 elem.clear(keep_tail=True)
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
+        except GZIP_ERRORS as err:
+            raise gzip_error(source, err) from err
         except etree.XMLSyntaxError as err:
             raise InputError(f"malformed BioC XML: {err.msg}; fix or re-download the file", path=source, line=err.lineno) from err
         if parser.root is None or parser.root.tag != "collection":
@@ -102,8 +105,10 @@ def read_bioc_json(path: str | Path) -> Iterator[Document]:
     path = Path(path)
     source = str(path)
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open_input(path) as handle:
             data = json.load(handle)
+    except GZIP_ERRORS as err:
+        raise gzip_error(path, err) from err
     except OSError as err:
         raise InputError(f"cannot open BioC JSON file: {err.strerror}", path=source) from err
     except UnicodeDecodeError as err:

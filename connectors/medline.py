@@ -15,6 +15,7 @@ from typing import Iterator
 from Bio import Medline
 
 from connectors.pubmed_xml import OnError
+from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import AbstractSection, Document, MeshHeading
 
@@ -28,7 +29,7 @@ def read_medline(path: str | Path, *, on_error: OnError | None = None) -> Iterat
     """Stream the Documents of a MEDLINE text file."""
     path = Path(path)
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open_input(path)
     except OSError as err:
         raise InputError(f"cannot open MEDLINE file: {err.strerror}", path=str(path)) from err
     with handle:
@@ -43,6 +44,8 @@ def read_medline(path: str | Path, *, on_error: OnError | None = None) -> Iterat
                         on_error(pmid or "?", reason)
                     continue
                 yield medline_to_document(record, str(path))
+        except GZIP_ERRORS as err:
+            raise gzip_error(path, err) from err
         except UnicodeDecodeError as err:
             raise InputError(f"not UTF-8 text (in or after record {number + 1}); convert the file to UTF-8, e.g. "
                              "with iconv", path=str(path)) from err

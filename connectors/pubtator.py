@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
 from connectors.ids import from_curie, to_curie
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation, valid_pmid
@@ -64,12 +65,14 @@ def read_pubtator(path: str | Path) -> Iterator[Document]:
     """Yield the documents of a PubTator file with their mentions and relations."""
     path = Path(path)
     try:
-        handle = open(path, encoding="utf-8", newline="")
+        handle = open_input(path)
     except OSError as err:
         raise InputError(f"cannot open PubTator file: {err.strerror}", path=str(path)) from err
     with handle:
         try:
             yield from parse_pubtator(handle, str(path))
+        except GZIP_ERRORS as err:
+            raise gzip_error(path, err) from err
         except UnicodeDecodeError as err:
             raise InputError(f"not UTF-8 text (byte {err.object[err.start:err.start + 1]!r} cannot be decoded); "
                              "convert the file to UTF-8, e.g. with iconv", path=str(path)) from err

@@ -519,3 +519,22 @@ def test_refresh_of_a_folder_without_a_graph_creates_nothing(tmp_path):
     for graph in (folder, tmp_path / "absent"):
         assert_clean_error(run("refresh", "--graph", str(graph), "--annotated"), 2, str(graph), "no graph")
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"] and not (tmp_path / "absent").exists()
+
+
+def test_gzipped_inputs_of_every_format_read_like_the_plain_files(data_dir, samples_dir, tmp_path):
+    from litgraph import fetch
+
+    settings = Settings.from_env(corpora=str(data_dir))
+    plain = {"pt.pubtator": data_dir / "biored" / "Dev.PubTator", "bj.json": data_dir / "biored" / "Dev.BioC.JSON",
+             "ml.txt": samples_dir / "medline" / "pubmed_result2.txt"}
+    for name, source in plain.items():
+        packed = tmp_path / f"{name}.gz"
+        packed.write_bytes(gzip.compress(source.read_bytes()))
+        assert ([r.pmid for r in fetch.iter_records(str(packed), settings, progress=False)]
+                == [r.pmid for r in fetch.iter_records(str(source), settings, progress=False)])
+    truncated = tmp_path / "cut.pubtator.gz"
+    truncated.write_bytes((tmp_path / "pt.pubtator.gz").read_bytes()[:4000])
+    assert_clean_error(run("fetch", str(truncated)), 2, str(truncated), "truncated gzip")
+    empty = tmp_path / "empty.pubtator.gz"
+    empty.write_bytes(gzip.compress(b""))
+    assert_clean_error(run("fetch", str(empty)), 2, str(empty), "empty")

@@ -109,20 +109,17 @@ def sniff(path: Path) -> str:
             head = zlib.decompressobj(wbits=31).decompress(head, 8192)
         except zlib.error as err:
             raise InputError(f"corrupt gzip data ({err}); download the file again", path=str(path)) from err
-        compressed = True
-    else:
-        compressed = False
+        if not head.strip():
+            raise InputError("the file is empty once decompressed; download or write it again", path=str(path))
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start.startswith(b"<"):
         roots = [m.group(1) for m in _ROOT.finditer(start) if not m.group(0).startswith((b"<?", b"<!"))]
         root = roots[0].decode("ascii", "replace") if roots else ""
         if root in ("PubmedArticleSet", "PubmedBookArticleSet", "eFetchResult"):
             return "pubmed-xml"
-        if root == "collection" and not compressed:
+        if root == "collection":
             return "bioc-xml"
         raise InputError(f"XML with root <{root}> is neither PubMed XML nor BioC (collection)", path=str(path))
-    if compressed:
-        raise InputError("only PubMed XML may be gzip-compressed; decompress the file first", path=str(path))
     if start.startswith((b"{", b"[", b"null")) and b"\n" in start.strip() and _first_line_is_record(path):
         return "jsonl"
     if len(head) < 8192 and not start.startswith((b"{", b"[")):
@@ -145,11 +142,18 @@ def sniff(path: Path) -> str:
 def _first_line_is_record(path: Path, lines: int = 5) -> bool:
     """True when one of the first non-blank lines is a whole litgraph record (a Document or Deletion), as
     ``litgraph fetch`` writes: a JSONL file, even if a line before it is broken (its error then names that line)."""
-    with open(path, "rb") as handle:
-        heads = [raw for raw in handle if raw.strip()][:lines] if path.stat().st_size < 1 << 20 else []
-        if not heads:
-            handle.seek(0)
-            heads = [next((raw for raw in handle if raw.strip()), b"")]
+    from connectors.annotated import GZIP_ERRORS, open_input
+
+    heads = []
+    try:
+        with open_input(path, text=False) as handle:
+            for raw in handle:
+                if raw.strip():
+                    heads.append(raw)
+                if len(heads) >= lines or sum(map(len, heads)) > 1 << 20:
+                    break
+    except GZIP_ERRORS:
+        pass  # the reader reports it
     for line in heads:
         try:
             value = json.loads(line)
@@ -162,7 +166,9 @@ def _first_line_is_record(path: Path, lines: int = 5) -> bool:
 
 def read_jsonl(path: Path) -> Iterator[Record]:
     """Stream the Documents and Deletions of a litgraph JSONL file (``fetch``/``extract --format jsonl``)."""
-    with open(path, encoding="utf-8") as handle:
+    from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
+
+    with open_input(path) as handle:
         line_no = 0
         try:
             for line_no, line in enumerate(handle, start=1):
@@ -181,6 +187,8 @@ def read_jsonl(path: Path) -> Iterator[Record]:
                 yield record
         except UnicodeDecodeError as err:
             raise InputError(_not_utf8(err), path=str(path), line=line_no + 1) from err
+        except GZIP_ERRORS as err:
+            raise gzip_error(path, err) from err
 
 
 def _not_utf8(err: UnicodeDecodeError) -> str:
