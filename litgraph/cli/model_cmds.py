@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -174,22 +173,9 @@ def read_input(path: str) -> Iterator[Record]:
     file = Path(path)
     if not file.is_file():
         raise InputError("input file not found", path=path)
-    opener = gzip.open if file.suffix == ".gz" else open
-    with opener(file, "rb") as handle:
-        head = handle.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"{") and (file.suffix == ".jsonl" or b"\n" in head and b'"pmid"' in head.split(b"\n", 1)[0]):
-        return _jsonl(open(file, encoding="utf-8"), path)
-    if head.startswith(b"<") and (b"PubmedArticle" in head or b"pubmed" in head.lower()) and b"<collection" not in head:
-        from connectors.pubmed_xml import read_pubmed_xml
+    from litgraph.fetch.sources import read_file  # the one format table: detection, gzip, record checks
 
-        return read_pubmed_xml(file)
-    if head.startswith(b"PMID-"):
-        from connectors.medline import read_medline
-
-        return read_medline(file)
-    from connectors.annotated import read_annotated
-
-    return read_annotated(file)
+    return read_file(file)
 
 
 def _jsonl(handle, source: str) -> Iterator[Record]:
