@@ -21,8 +21,8 @@ from litgraph.settings import Settings
 SUBSET = 50  # the first 50 BC5CDR dev abstracts
 #: Measured on SUBSET with the shipped models (docs/models.md), less two points: a broken export or a
 #: loading bug costs far more than that.
-NER_FLOOR = 0.80
-CID_GOLD_FLOOR = 0.48
+NER_FLOOR = 0.76  # measured 0.783
+CID_GOLD_FLOOR = 0.46  # measured 0.484
 
 
 def test_shipped_models_are_compact_versioned_and_carded():
