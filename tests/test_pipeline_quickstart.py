@@ -28,7 +28,7 @@ def _run(args):
     return result
 
 
-def test_quickstart_with_the_shipped_models_answers_by_name_with_two_papers(data_dir, normaliser_settings, tmp_path):
+def test_quickstart_with_the_shipped_models_answers_by_name_with_two_papers(data_dir, normaliser, normaliser_settings, tmp_path):
     corpora = _corpora_with_dev_subset(data_dir, tmp_path / "corpora", 120)
     models = tmp_path / "models"
     models.mkdir()
