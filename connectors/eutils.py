@@ -255,6 +255,12 @@ class EUtils:
     def efetch(self, webenv: str, query_key: str, retstart: int, retmax: int,
                on_error: OnError | None = None) -> list[Record]:
         """One batch of PubMed XML records from the history server."""
+        params = {"db": "pubmed", "WebEnv": webenv, "query_key": query_key, "retstart": retstart,
+                  "retmax": retmax, "retmode": "xml"}
+        return self._efetch_records(params, on_error)
+
+    def _efetch_records(self, params: dict[str, Any], on_error: OnError | None, post: bool = False) -> list[Record]:
+        """The records of one efetch call (a malformed answer is retried); unparsable records go to ``on_error``."""
         failures: list[tuple[str, str]] = []
 
         def parse(body: bytes) -> list[Record]:
@@ -264,9 +270,7 @@ class EUtils:
             except InputError as err:
                 raise _Retry(str(err).removeprefix("pubmed: ")) from err
 
-        params = {"db": "pubmed", "WebEnv": webenv, "query_key": query_key, "retstart": retstart,
-                  "retmax": retmax, "retmode": "xml"}
-        records = self._call("efetch", params, parse)
+        records = self._call("efetch", params, parse, post=post)
         for pmid, reason in failures:
             if on_error is not None:
                 on_error(pmid, reason)
@@ -340,21 +344,8 @@ class EUtils:
 
     def efetch_ids(self, pmids: list[str], on_error: OnError | None = None) -> list[Record]:
         """The records of the given PMIDs, fetched by id (used to ask again for records a batch lacked)."""
-        failures: list[tuple[str, str]] = []
-
-        def parse(body: bytes) -> list[Record]:
-            failures.clear()
-            try:
-                return list(parse_pubmed_xml(io.BytesIO(body), "pubmed", on_error=lambda p, r: failures.append((p, r))))
-            except InputError as err:
-                raise _Retry(str(err).removeprefix("pubmed: ")) from err
-
-        records = self._call("efetch", {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}, parse,
-                             post=len(pmids) > 200)
-        for pmid, reason in failures:
-            if on_error is not None:
-                on_error(pmid, reason)
-        return records
+        return self._efetch_records({"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}, on_error,
+                                    post=len(pmids) > 200)
 
     def _fetch(self, key, slices, cursor: Cursor | None, on_error, progress: bool) -> Iterator[Record]:
         """Fetch every slice in batches, checking what arrived against what was asked for.
