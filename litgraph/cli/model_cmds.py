@@ -52,6 +52,8 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed.")
 @click.option("--augment", is_flag=True, default=None, help="Mention replacement with other names of the same type.")
 @click.option("--adversarial", type=click.Choice(["fgm"]), default=None, help="Adversarial training on the embeddings.")
+@click.option("--init", "init", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Start from the weights of a trained model folder of this kind (continued fine-tuning; the card names its version).")
 @click.option("--resume", is_flag=True,
               help="Continue from the last finished epoch of an interrupted run into the same --out (same options).")
 @precision_option
@@ -60,7 +62,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @models_option
 @format_json_option
 def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, lr, batch_size, max_length, train_limit,
-              dev_limit, max_steps, seed, augment, adversarial, resume, precision, quiet, corpora, models, fmt):
+              dev_limit, max_steps, seed, augment, adversarial, init, resume, precision, quiet, corpora, models, fmt):
     """Fine-tune an NER (`ner`) or relation (`re`) model and write it with a model card.
 
     \b
@@ -69,6 +71,7 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
       litgraph train re --corpus bc5cdr:train --dev bc5cdr:dev --base-model dmis-lab/biobert-base-cased-v1.2 --out models/re
       litgraph train ner --preset quick --epochs 2 --format json
       litgraph train ner --out models/ner --resume      # after an interruption: continues from the last epoch
+      litgraph train re --init models/re --epochs 4 --out models/re2   # four more epochs on a trained model
     """
     from litgraph.extract import train_model, user_model_dirs
 
@@ -76,7 +79,7 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
     out = Path(out) if out else user_model_dirs(settings)[kind]
     overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, train_limit=train_limit,
                      dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
-                     precision=precision)
+                     precision=precision, init=init)
     summary = train_model(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
                     preset=preset, overrides=overrides, progress=not quiet, resume=resume)
     if fmt == "json":

@@ -19,7 +19,7 @@ from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
-from litgraph.extract.train import TrainConfig, compute_dtype, device, fit, set_threads
+from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads
 from litgraph.records import Document, Mention
 from litgraph.settings import Settings
 
@@ -204,6 +204,7 @@ def train_ner(
     train_sets = [load(name, settings, cfg.train_limit) for name in train]
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]
     tagger = NerTagger.from_base(base_model, cfg)
+    start = continue_from(tagger, cfg)
     tagger.dtype = compute_dtype(device(), cfg.precision)
     swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
     n_labels = len(tagger.labels)
@@ -229,6 +230,7 @@ def train_ner(
         "hyperparameters": cfg.to_dict(),
         "dev_scores": {name: {"micro": s["micro"], **{f"{t}": v for t, v in s["per_type"].items()}} for name, s in result.dev_scores.items()},
         **result.card_fields(),
+        "initialised_from": start,
     }
     summary["train_seconds"] = time.perf_counter() - started
     summary["version"] = tagger.save(out, summary)

@@ -25,7 +25,7 @@ from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
 from litgraph.extract.metrics import RelationScorer
-from litgraph.extract.train import TrainConfig, compute_dtype, device, fit, set_threads
+from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads
 from litgraph.records import Document, Mention, Relation
 from litgraph.settings import Settings
 from litgraph.text import sentences
@@ -368,6 +368,7 @@ def train_re(
     if not groups:
         raise InputError(f"none of {', '.join(train)} annotates relations; train on bc5cdr:train or biored:train")
     extractor = RelationExtractor.from_base(base_model, groups, cfg)
+    start = continue_from(extractor, cfg)
     extractor.dtype = compute_dtype(device(), cfg.precision)
     tok = extractor.tokenizer
     swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
@@ -436,6 +437,7 @@ def train_re(
         "thresholds": {n: {"threshold": g["threshold"], "type_thresholds": g.get("type_thresholds", {})} for n, g in groups.items()},
         "dev_scores": dev_scores,
         **result.card_fields(),
+        "initialised_from": start,
     }
     summary["train_seconds"] = time.perf_counter() - started
     summary["version"] = extractor.save(out, summary)

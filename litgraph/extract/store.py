@@ -198,7 +198,16 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
 
 
 TRAINING_FIELDS = ("corpora", "dev_scores", "hyperparameters", "thresholds", "train_seconds", "epoch_seconds", "epoch_cpu_seconds", "best_epoch",
-                   "machine", "precision", "git_commit")
+                   "machine", "precision", "git_commit", "initialised_from")
+
+
+def initialised_from(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a continued run records of the model it started from: version, epochs and time so far (all runs)."""
+    training = meta.get("training", {})
+    earlier = training.get("initialised_from") or {"epochs": 0, "train_seconds": 0.0}
+    return {"version": meta.get("full_version") or meta["version"],
+            "epochs": earlier["epochs"] + len(training.get("epoch_seconds", [])),
+            "train_seconds": earlier["train_seconds"] + training.get("train_seconds", 0.0)}
 
 
 def training_record(summary: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +252,12 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
         f"- **Precision**: {summary.get('precision', 'fp32')} (weights fp32; bf16 = autocast of the matrix products)",
         f"- **Git commit**: `{summary.get('git_commit') or 'unknown'}`",
         f"- **Best epoch**: {summary['best_epoch']} of {len(summary['epoch_seconds'])}",
+    ]
+    if summary.get("initialised_from"):
+        start = summary["initialised_from"]
+        lines.append(f"- **Initialised from**: `{start['version']}` ({start['epochs']} earlier epochs, {start['train_seconds']:.0f} s; "
+                     "this run continued its fine-tuning)")
+    lines += [
         "",
         "## Data",
         "",

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from litgraph.errors import InputError
 from litgraph.extract import store
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,11 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many optimiser steps (tiny runs)
     precision: str | None = None  # auto | fp32 | bf16; None: LITGRAPH_PRECISION or auto (see ``compute_dtype``)
     freeze_embeddings: bool = True  # keep the base vocabulary's word embeddings (added marker rows still train)
+    init: str | None = None  # continue from the weights of a trained model folder of the same kind (same base and labels)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The hyperparameters a model card shows (``init`` is shown as the version it names, not as a path)."""
+        return {k: v for k, v in asdict(self).items() if k != "init"}
 
     def updated(self, **changes) -> "TrainConfig":
         known = {f.name for f in fields(self)}
@@ -72,6 +75,19 @@ PRESETS: dict[str, dict[str, TrainConfig]] = {
         "re": TrainConfig(epochs=10, lr=1e-4, max_length=512, batch_size=4),
     },
 }
+
+
+def continue_from(model, cfg: TrainConfig) -> dict[str, Any] | None:
+    """With ``cfg.init``, load that trained folder's weights into ``model`` (an NerTagger or RelationExtractor)."""
+    if not cfg.init:
+        return None
+    start = type(model).load(Path(cfg.init))
+    for key in ("labels", "relation_types"):
+        if start.meta.get(key) != model.meta.get(key):
+            raise InputError(f"--init model has other {key.replace('_', ' ')} than this run: {start.meta.get(key)} vs {model.meta.get(key)}",
+                             path=str(cfg.init))
+    model.model.load_state_dict(start.model.state_dict())
+    return store.initialised_from(start.meta)
 
 
 def freeze_rows(embeddings: torch.nn.Embedding, rows: int) -> None:
@@ -136,8 +152,6 @@ def compute_dtype(dev: torch.device, precision: str | None = None) -> torch.dtyp
     """
     precision = precision or os.environ.get("LITGRAPH_PRECISION") or "auto"
     if precision not in PRECISIONS:
-        from litgraph.errors import InputError
-
         raise InputError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)} (LITGRAPH_PRECISION or --precision)")
     if precision == "fp32" or (precision == "auto" and not native_bf16(dev)):
         return None
