@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from connectors.graph.ladybug_store import LadybugStore
+from litgraph.store.backends.ladybug import LadybugStore
 from litgraph.export import arrow_table, export
 from litgraph.records import Document, Mention, Relation
 from litgraph.store.schema import NODE_TABLES, REL_TABLES

@@ -1,2 +1,2 @@
 """litgraph's connectors to the outside world: PubMed (E-utilities, baseline/update XML, MEDLINE),
-annotated corpus formats (PubTator, BioC) and graph backends (embedded store, Neo4j)."""
+annotated corpus formats (PubTator, BioC). The graph backends live in ``litgraph.store.backends``."""

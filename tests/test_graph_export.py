@@ -63,7 +63,7 @@ def test_cli_query_stats_export(built_graph, tmp_path):
     # the session store holds the database; the CLI opens its own copy
     copy = tmp_path / "copy"
     export(built_graph, "parquet", tmp_path / "pq")
-    from connectors.graph.ladybug_store import LadybugStore
+    from litgraph.store.backends.ladybug import LadybugStore
 
     with LadybugStore(copy) as store:
         store.bulk_load_parquet(tmp_path / "pq")

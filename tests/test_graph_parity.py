@@ -11,7 +11,7 @@ import shlex
 import pytest
 from click.testing import CliRunner
 
-from connectors.graph.ladybug_store import LadybugStore
+from litgraph.store.backends.ladybug import LadybugStore
 from litgraph.cli import main
 from litgraph.errors import InputError, LitgraphError
 from litgraph.query import get_query, list_queries

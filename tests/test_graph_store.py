@@ -190,7 +190,7 @@ def test_meta_ledger(store):
 
 
 def test_bulk_load_parquet_round_trip(built_graph, tmp_path):
-    from connectors.graph.ladybug_store import LadybugStore
+    from litgraph.store.backends.ladybug import LadybugStore
     from litgraph.export import export
 
     export(built_graph, "parquet", tmp_path / "tables")

@@ -55,7 +55,7 @@ def _writer_active(settings) -> bool:
     import fcntl
     import os
 
-    from connectors.graph.ladybug_store import DB_FILE, OPEN_WRITERS
+    from litgraph.store.backends.ladybug import DB_FILE, OPEN_WRITERS
 
     if str(Path(settings.graph).expanduser().resolve()) in OPEN_WRITERS:
         return True  # this process writes it (and a lock probe would release that writer's lock)

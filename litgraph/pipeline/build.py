@@ -142,7 +142,7 @@ def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, ann
     versions are re-read and their articles re-extracted. Cost grows with the changes, not the graph.
     """
     if not settings.graph_is_neo4j:
-        from connectors.graph.ladybug_store import DB_FILE
+        from litgraph.store.backends.ladybug import DB_FILE
 
         if not (Path(settings.graph).expanduser() / DB_FILE).is_file():  # never create a graph to refresh it
             raise InputError(f"no graph at {settings.graph}; build one first with `litgraph build SOURCE` "

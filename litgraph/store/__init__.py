@@ -24,10 +24,10 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
     a context manager or call ``close()``.
     """
     if settings.graph_is_neo4j:
-        from connectors.graph.neo4j_store import Neo4jStore
+        from litgraph.store.backends.neo4j import Neo4jStore
 
         return Neo4jStore(settings.graph, settings.neo4j_username, settings.neo4j_password, settings.neo4j_database,
                           settings=settings)
-    from connectors.graph.ladybug_store import LadybugStore
+    from litgraph.store.backends.ladybug import LadybugStore
 
     return LadybugStore(settings.graph, read_only=read_only, settings=settings)

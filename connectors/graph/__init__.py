@@ -1,1 +1,0 @@
-"""Graph backends: the embedded LadybugDB store (default) and Neo4j."""
