@@ -1,15 +1,26 @@
-"""Settings from environment variables, overridden by command-line options.
+"""Settings: every knob litgraph has, read from the environment in one place, overridden by options.
 
-| setting   | environment variable    | default                                  |
-|-----------|-------------------------|------------------------------------------|
-| corpora   | ``LITGRAPH_CORPORA``    | ``$XDG_CACHE_HOME/litgraph/corpora``     |
-| models    | ``LITGRAPH_MODELS``     | ``$XDG_CACHE_HOME/litgraph/models``      |
-| graph     | ``LITGRAPH_GRAPH``      | ``$XDG_DATA_HOME/litgraph/graph``        |
-| eutils    | ``LITGRAPH_EUTILS_URL`` | NCBI's E-utilities URL                   |
+| field            | environment variable        | default                                                  |
+|------------------|-----------------------------|----------------------------------------------------------|
+| corpora          | ``LITGRAPH_CORPORA``        | ``$XDG_CACHE_HOME/litgraph/corpora``                     |
+| models           | ``LITGRAPH_MODELS``         | ``$XDG_CACHE_HOME/litgraph/models``                      |
+| graph            | ``LITGRAPH_GRAPH``          | ``$XDG_DATA_HOME/litgraph/graph``                        |
+| eutils_url       | ``LITGRAPH_EUTILS_URL``     | NCBI's E-utilities URL                                   |
+| eutils_batch     | ``LITGRAPH_EUTILS_BATCH``   | 500 records per efetch (at most 10,000)                  |
+| ncbi_email       | ``NCBI_EMAIL``              | none                                                     |
+| ncbi_api_key     | ``NCBI_API_KEY``            | none (a secret)                                          |
+| neo4j_username   | ``NEO4J_USERNAME``          | ``neo4j``                                                |
+| neo4j_password   | ``NEO4J_PASSWORD``          | none (a secret)                                          |
+| neo4j_database   | ``NEO4J_DATABASE``          | the server's default                                     |
+| threads          | ``LITGRAPH_THREADS``        | none: all CPU cores                                      |
+| precision        | ``LITGRAPH_PRECISION``      | ``auto`` (bf16 autocast where the hardware has it)       |
+| buffer_pool_mb   | ``LITGRAPH_BUFFER_POOL_MB`` | none: LadybugDB's default page cache                     |
+| debug            | ``LITGRAPH_DEBUG``          | off (on: the CLI prints tracebacks, redacted)            |
 
-NCBI credentials come from ``NCBI_API_KEY`` and ``NCBI_EMAIL``; Neo4j credentials from
-``NEO4J_USERNAME``, ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE``. Secrets are never printed:
-``repr(Settings)`` masks them.
+``Settings.from_env`` is the only place litgraph reads its environment; it validates every value
+once, with the accepted forms in the message. Code that needs a setting takes a ``Settings`` (workers
+of a distributed engine receive the driver's). Secrets are never printed: ``repr(Settings)`` masks
+them and ``redact`` removes them from messages and logs.
 """
 
 from __future__ import annotations
@@ -24,49 +35,97 @@ from litgraph.errors import InputError
 
 EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+#: Compute precisions of the models: ``auto`` is bf16 autocast where the device computes bf16 natively.
+PRECISIONS = ("auto", "fp32", "bf16")
+#: The most records one efetch may ask for (NCBI's limit).
+MAX_EUTILS_BATCH = 10_000
+
+#: Environment variable -> Settings field. ``from_env`` reads these and nothing else of litgraph's.
+ENVIRONMENT = {
+    "LITGRAPH_CORPORA": "corpora",
+    "LITGRAPH_MODELS": "models",
+    "LITGRAPH_GRAPH": "graph",
+    "LITGRAPH_EUTILS_URL": "eutils_url",
+    "LITGRAPH_EUTILS_BATCH": "eutils_batch",
+    "NCBI_EMAIL": "ncbi_email",
+    "NCBI_API_KEY": "ncbi_api_key",
+    "NEO4J_USERNAME": "neo4j_username",
+    "NEO4J_PASSWORD": "neo4j_password",
+    "NEO4J_DATABASE": "neo4j_database",
+    "LITGRAPH_THREADS": "threads",
+    "LITGRAPH_PRECISION": "precision",
+    "LITGRAPH_BUFFER_POOL_MB": "buffer_pool_mb",
+    "LITGRAPH_DEBUG": "debug",
+}
+#: Environment variables whose values are secrets: never printed, whatever prints them.
+SECRET_VARIABLES = ("NCBI_API_KEY", "NEO4J_PASSWORD")
+_SECRET_FIELDS = ("ncbi_api_key", "neo4j_password")
+#: Secret values this process has been given (through ``from_env`` or a ``Settings``): ``redact`` removes them.
+_KNOWN_SECRETS: set[str] = set()
 
 
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback)
+def _memory_mb() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
+
+
+#: The smallest page cache (MiB) the embedded store accepts.
+MIN_BUFFER_POOL_MB = 64
+
+
+def _home_default(xdg: str, fallback: str, *parts: str) -> Path:
+    return Path(xdg or Path.home() / fallback).joinpath(*parts)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where corpora, models and the graph live, and how to reach NCBI and Neo4j."""
+    """Where corpora, models and the graph live, how to reach NCBI and Neo4j, and how the models compute."""
 
-    corpora: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "litgraph" / "corpora")
-    models: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "litgraph" / "models")
-    graph: str = field(default_factory=lambda: str(_xdg("XDG_DATA_HOME", ".local/share") / "litgraph" / "graph"))
+    corpora: Path = field(default_factory=lambda: _home_default("", ".cache", "litgraph", "corpora"))
+    models: Path = field(default_factory=lambda: _home_default("", ".cache", "litgraph", "models"))
+    graph: str = field(default_factory=lambda: str(_home_default("", ".local/share", "litgraph", "graph")))
     eutils_url: str = EUTILS_URL
+    eutils_batch: int = 500
     ncbi_email: str | None = None
     ncbi_api_key: str | None = field(default=None, repr=False)
     neo4j_username: str = "neo4j"
     neo4j_password: str | None = field(default=None, repr=False)
     neo4j_database: str | None = None
+    threads: int | None = None  # CPU threads of the models; None: all cores
+    precision: str = "auto"
+    buffer_pool_mb: int | None = None  # LadybugDB's page cache cap in MiB; None: LadybugDB's default
+    debug: bool = False
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
-        """Settings from the environment; keyword arguments that are not None win."""
-        env = os.environ
-        values = {
-            "corpora": env.get("LITGRAPH_CORPORA"),
-            "models": env.get("LITGRAPH_MODELS"),
-            "graph": env.get("LITGRAPH_GRAPH"),
-            "eutils_url": env.get("LITGRAPH_EUTILS_URL"),
-            "ncbi_email": env.get("NCBI_EMAIL"),
-            "ncbi_api_key": env.get("NCBI_API_KEY"),
-            "neo4j_username": env.get("NEO4J_USERNAME"),
-            "neo4j_password": env.get("NEO4J_PASSWORD"),
-            "neo4j_database": env.get("NEO4J_DATABASE"),
+    def from_env(cls, env=None, **overrides) -> "Settings":
+        """Settings from the environment (``env``: a mapping in place of ``os.environ``); keyword arguments
+        that are not None win. Every value is validated here; InputError names the variable and the forms."""
+        env = os.environ if env is None else env
+        cache, data = env.get("XDG_CACHE_HOME") or "", env.get("XDG_DATA_HOME") or ""
+        values: dict = {
+            "corpora": _home_default(cache, ".cache", "litgraph", "corpora"),
+            "models": _home_default(cache, ".cache", "litgraph", "models"),
+            "graph": str(_home_default(data, ".local/share", "litgraph", "graph")),
         }
-        check_environment(env)
+        raw = {name: env.get(var) for var, name in ENVIRONMENT.items()}
+        _KNOWN_SECRETS.update(v for k in _SECRET_FIELDS if (v := raw.get(k)))
+        raw["threads"] = _whole(raw["threads"], "LITGRAPH_THREADS", 1, 4096, "CPU threads")
+        raw["buffer_pool_mb"] = _whole(raw["buffer_pool_mb"], "LITGRAPH_BUFFER_POOL_MB", MIN_BUFFER_POOL_MB,
+                                       max(MIN_BUFFER_POOL_MB, _memory_mb()), "MiB (at most this machine's memory)")
+        raw["eutils_batch"] = _whole(raw["eutils_batch"], "LITGRAPH_EUTILS_BATCH", 1, MAX_EUTILS_BATCH,
+                                     "records per efetch")
+        precision = (raw["precision"] or "").strip()
+        if precision and precision not in PRECISIONS:
+            raise InputError(f"LITGRAPH_PRECISION={precision!r}: unknown precision; use one of {', '.join(PRECISIONS)}")
+        raw["precision"] = precision or None
+        raw["debug"] = bool((raw["debug"] or "").strip()) or None
+        values.update({k: v for k, v in raw.items() if v not in (None, "")})
         values.update({k: v for k, v in overrides.items() if v is not None})
-        values = {k: v for k, v in values.items() if v not in (None, "")}
         for name in ("corpora", "models"):
-            if name in values:
-                values[name] = Path(values[name]).expanduser()
-        if "graph" in values:
-            values["graph"] = str(values["graph"])
+            values[name] = Path(values[name]).expanduser()
+        values["graph"] = str(values["graph"])
         return cls(**values)
 
     def with_(self, **changes) -> "Settings":
@@ -77,11 +136,27 @@ class Settings:
     def __post_init__(self) -> None:
         check_graph(self.graph)
         check_eutils_url(self.eutils_url)
+        for name, low, high in (("eutils_batch", 1, MAX_EUTILS_BATCH), ("threads", 1, 4096),
+                                ("buffer_pool_mb", MIN_BUFFER_POOL_MB, 1 << 40)):
+            value = getattr(self, name)
+            if value is None and name != "eutils_batch":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InputError(f"setting {name}={value!r}: use a whole number from {low} to {high}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)} "
+                             "(LITGRAPH_PRECISION or --precision)")
+        _KNOWN_SECRETS.update(v for v in (self.ncbi_api_key, self.neo4j_password) if v)
 
     @property
     def graph_is_neo4j(self) -> bool:
         """True when ``graph`` is a Neo4j URI rather than an embedded store folder."""
         return self.graph.startswith(NEO4J_SCHEMES)
+
+    @property
+    def cpu_threads(self) -> int:
+        """The CPU threads the models use: ``threads``, else every core."""
+        return self.threads or os.cpu_count() or 1
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -127,37 +202,24 @@ def check_eutils_url(url: str) -> None:
         raise InputError(f"LITGRAPH_EUTILS_URL={redact_uri(url)!r} is not an http:// or https:// URL; e.g. {EUTILS_URL}")
 
 
-def _whole(env, name: str, low: int, high: int, what: str) -> None:
-    raw = (env.get(name) or "").strip()
-    if raw and not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+def _whole(raw: str | None, name: str, low: int, high: int, what: str) -> int | None:
+    """The whole number an environment variable holds (None when unset); InputError naming it otherwise."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
         raise InputError(f"{name}={raw!r}: use a whole number of {what} from {low} to {high}, or unset it")
-
-
-def _memory_mb() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
-    except (ValueError, OSError, AttributeError):
-        return 1 << 30
-
-
-def check_environment(env=None) -> None:
-    """Validate the numeric settings litgraph reads from the environment, once, with the accepted forms."""
-    env = os.environ if env is None else env
-    _whole(env, "LITGRAPH_THREADS", 1, 4096, "CPU threads")
-    _whole(env, "LITGRAPH_BUFFER_POOL_MB", 64, max(64, _memory_mb()), "MiB (at most this machine's memory)")
-    _whole(env, "LITGRAPH_EUTILS_BATCH", 1, 10_000, "records per efetch")
+    return int(raw)
 
 
 _API_KEY = re.compile(r"(api_key=)[^&\s'\"<>]+", re.IGNORECASE)
-#: Environment variables whose values are secrets: never printed, whatever prints them.
-SECRET_VARIABLES = ("NCBI_API_KEY", "NEO4J_PASSWORD")
 
 
 def redact(text: str, secrets=()) -> str:
-    """``text`` with secrets removed: ``api_key=`` values, URI passwords, and the values of the secret
-    environment variables (and of ``secrets``)."""
+    """``text`` with secrets removed: ``api_key=`` values, URI passwords, the secrets this process was given
+    (``SECRET_VARIABLES`` read by ``Settings.from_env``, secret fields of any ``Settings``) and ``secrets``."""
     text = _API_KEY.sub(r"\1***", redact_uri(str(text)))
-    for secret in (*(os.environ.get(v) for v in SECRET_VARIABLES), *secrets):
+    for secret in (*sorted(_KNOWN_SECRETS, key=len, reverse=True), *secrets):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
