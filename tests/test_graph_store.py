@@ -241,22 +241,27 @@ def test_a_failed_upsert_leaves_nothing_half_written(store, docs, monkeypatch):
 
 
 def test_buffer_pool_setting_is_checked(settings, tmp_path, monkeypatch):
+    from litgraph.settings import Settings
     from litgraph.store import open_store
 
-    monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "lots")
-    with pytest.raises(InputError, match="LITGRAPH_BUFFER_POOL_MB"):
-        open_store(settings.with_(graph=str(tmp_path / "g")))
+    for bad in ("lots", "63", "-5", "1.5"):
+        monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", bad)
+        with pytest.raises(InputError, match="LITGRAPH_BUFFER_POOL_MB"):
+            Settings.from_env(graph=str(tmp_path / "g"))
+    with pytest.raises(InputError, match="buffer_pool_mb"):
+        settings.with_(buffer_pool_mb=10)
     monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "128")
-    with open_store(settings.with_(graph=str(tmp_path / "g"))) as small:
-        assert small.stats()["articles"] == 0
+    small_settings = Settings.from_env(graph=str(tmp_path / "g"))
+    assert small_settings.buffer_pool_mb == 128
+    with open_store(small_settings) as small:
+        assert small.buffer_pool_mb == 128 and small.stats()["articles"] == 0
 
 
 def test_a_full_page_cache_is_a_clear_error(settings, docs, tmp_path, monkeypatch):
     from litgraph.errors import LitgraphError
     from litgraph.store import open_store
 
-    monkeypatch.setenv("LITGRAPH_BUFFER_POOL_MB", "64")
-    tiny = open_store(settings.with_(graph=str(tmp_path / "g")))
+    tiny = open_store(settings.with_(graph=str(tmp_path / "g"), buffer_pool_mb=64))
     # a batch that does not fit is checkpointed and split into halves (each its own transaction); what does
     # not fit even alone is a clear error
     with pytest.raises(LitgraphError, match="raise LITGRAPH_BUFFER_POOL_MB"):
@@ -266,7 +271,6 @@ def test_a_full_page_cache_is_a_clear_error(settings, docs, tmp_path, monkeypatc
         tiny.close()
     except LitgraphError:
         pass
-    monkeypatch.delenv("LITGRAPH_BUFFER_POOL_MB")
     with open_store(settings.with_(graph=str(tmp_path / "g"))) as store:
         assert store.stats()["articles"] <= len({d.pmid for d in docs})  # whole transactions only
         store.upsert_documents(docs)  # loading again completes the graph

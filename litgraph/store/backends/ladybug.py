@@ -11,7 +11,6 @@ this module.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +20,7 @@ from typing import Iterable, Iterator
 import ladybug
 
 from litgraph.errors import InputError, LitgraphError
+from litgraph.settings import Settings
 from litgraph.store.base import GraphStore, chunks
 from litgraph.store.schema import (
     ARTICLE_COLUMNS,
@@ -70,16 +70,6 @@ def _sets(columns: Iterable[tuple[str, str]], var: str, skip: tuple[str, ...] = 
     return ", ".join(f"{var}.{name} = c_{name}" for name, _ in columns if name not in skip)
 
 
-def buffer_pool_mb() -> int:
-    """LadybugDB's page cache in MiB from ``LITGRAPH_BUFFER_POOL_MB``; 0 (unset) keeps LadybugDB's default, 80 % of RAM."""
-    raw = os.environ.get("LITGRAPH_BUFFER_POOL_MB", "").strip()
-    if not raw:
-        return 0
-    if not raw.isdigit() or int(raw) < 64:
-        raise InputError(f"LITGRAPH_BUFFER_POOL_MB must be a whole number of MiB, at least 64 (got {raw!r})")
-    return int(raw)
-
-
 def _check(label: str, allowed: Iterable[str]) -> str:
     if label not in allowed:
         raise LitgraphError(f"unknown table {label!r}")
@@ -91,7 +81,15 @@ class LadybugStore(GraphStore):
 
     backend = "ladybug"
 
-    def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0, settings=None):
+    def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0, settings=None,
+                 buffer_pool_mb: int | None = None):
+        """``buffer_pool_mb``: the page cache in MiB; default ``settings.buffer_pool_mb`` (``LITGRAPH_BUFFER_POOL_MB``,
+        validated by ``Settings``); None is LadybugDB's own default (80 % of RAM)."""
+        if buffer_pool_mb is None:
+            buffer_pool_mb = (settings if settings is not None else Settings()).buffer_pool_mb
+        elif isinstance(buffer_pool_mb, bool) or not isinstance(buffer_pool_mb, int) or buffer_pool_mb < 64:
+            raise InputError(f"buffer_pool_mb={buffer_pool_mb!r}: use a whole number of MiB, at least 64")
+        self.buffer_pool_mb = buffer_pool_mb
         folder = Path(folder).expanduser()
         if folder.exists() and not folder.is_dir():
             raise InputError("the embedded graph must be a folder; give a folder path or a bolt:// URI", path=str(folder))
@@ -111,7 +109,7 @@ class LadybugStore(GraphStore):
                 OPEN_WRITERS.add(key)
             self._key = key
         try:
-            self._db = self._open_checked(folder, read_only)
+            self._db = self._open_checked(folder, read_only, buffer_pool_mb)
             self._conn = ladybug.Connection(self._db, num_threads=threads)
             if not read_only:
                 self._create_schema()
@@ -126,9 +124,9 @@ class LadybugStore(GraphStore):
             self._key = None
 
     @classmethod
-    def _open_checked(cls, folder: Path, read_only: bool):
+    def _open_checked(cls, folder: Path, read_only: bool, buffer_pool_mb: int | None):
         try:
-            return cls._open_database(folder, read_only)
+            return cls._open_database(folder, read_only, buffer_pool_mb)
         except RuntimeError as err:
             if read_only and _BUSY in str(err):
                 raise LitgraphError(f"the graph at {folder} is being written (a build or refresh is saving a batch) "
@@ -140,7 +138,7 @@ class LadybugStore(GraphStore):
             raise LitgraphError(f"cannot open the graph at {folder}: {err}") from err
 
     @staticmethod
-    def _open_database(folder: Path, read_only: bool):
+    def _open_database(folder: Path, read_only: bool, buffer_pool_mb: int | None):
         """Open the database file. A read-only open shares the file with one writer in another process
         (LadybugDB 0.22) and sees its last committed transaction; it is refused while the writer checkpoints
         its write-ahead log, which takes a moment, so it is tried again for up to ``READ_WAIT_S`` seconds."""
@@ -148,7 +146,7 @@ class LadybugStore(GraphStore):
         while True:
             try:
                 return ladybug.Database(str(folder / DB_FILE), read_only=read_only,
-                                        buffer_pool_size=buffer_pool_mb() * 1024 * 1024)
+                                        buffer_pool_size=(buffer_pool_mb or 0) * 1024 * 1024)
             except RuntimeError as err:
                 if not read_only or _BUSY not in str(err) or time.monotonic() + delay > deadline:
                     raise
@@ -428,8 +426,7 @@ def _error(err: RuntimeError, folder: Path) -> LitgraphError:
     text = str(err)
     if "buffer pool is full" in text:
         return _CacheFull(
-            f"the embedded graph's page cache is full ({text}); raise LITGRAPH_BUFFER_POOL_MB "
-            "or unset it to let LadybugDB use up to 80 % of RAM"
+            f"the embedded graph's page cache is full ({text}); raise LITGRAPH_BUFFER_POOL_MB (MiB)"
         )
     if "No active transaction" in text:
         return _RolledBack(text)
