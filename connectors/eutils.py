@@ -160,13 +160,9 @@ class EUtils:
 
     @classmethod
     def from_settings(cls, settings, **options) -> "EUtils":
-        """A client configured from ``Settings`` (eutils_url, ncbi_email, ncbi_api_key); the
-        efetch batch size may be set with ``LITGRAPH_EUTILS_BATCH`` (default 500, NCBI allows 10,000)."""
-        batch = os.environ.get("LITGRAPH_EUTILS_BATCH")
-        if batch:
-            if not batch.isdigit() or not 1 <= int(batch) <= MAX_HITS:
-                raise InputError(f"LITGRAPH_EUTILS_BATCH={batch!r}: use a number of records from 1 to {MAX_HITS}")
-            options.setdefault("batch_size", int(batch))
+        """A client configured from ``Settings``: eutils_url, ncbi_email, ncbi_api_key and the efetch batch
+        size ``eutils_batch`` (``LITGRAPH_EUTILS_BATCH``, default 500, NCBI allows 10,000)."""
+        options.setdefault("batch_size", settings.eutils_batch)
         return cls(base_url=settings.eutils_url, email=settings.ncbi_email, api_key=settings.ncbi_api_key, **options)
 
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
 
@@ -38,10 +37,21 @@ class LitgraphGroup(click.Group):
     @staticmethod
     def _fail(ctx: click.Context, message: str, code: int) -> None:
         """Print a (redacted) error message, and the redacted traceback with LITGRAPH_DEBUG=1; exit ``code``."""
-        if os.environ.get("LITGRAPH_DEBUG"):
+        if _debug():
             click.echo(redact(traceback.format_exc()), err=True)
         click.echo(f"litgraph: error: {redact(message)}", err=True)
         ctx.exit(code)
+
+
+def _debug() -> bool:
+    """The ``debug`` setting (``LITGRAPH_DEBUG``). Settings that do not validate are reported by their own
+    message, which needs no traceback."""
+    from litgraph.settings import Settings
+
+    try:
+        return Settings.from_env().debug
+    except LitgraphError:
+        return False
 
 
 @click.group(cls=LitgraphGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

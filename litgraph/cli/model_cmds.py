@@ -294,11 +294,11 @@ def eval_ner_cmd(model_dir, corpus, batch_size, exclude_pmids, corpora, models, 
     """
     from litgraph.extract import default_model_dirs
     from litgraph.extract.metrics import score_ner
+    from litgraph.extract.infer import use_threads
     from litgraph.extract.ner import NerTagger
-    from litgraph.extract.train import set_threads
 
     settings = settings_from(corpora=corpora, models=models)
-    set_threads()
+    use_threads(settings)
     tagger = NerTagger.load(Path(model_dir) if model_dir else default_model_dirs(settings)["ner"])
     gold = _gold(corpus, settings, exclude_pmids)
     result = score_ner(gold.documents, tagger.predict(gold.documents, batch_size), gold.annotates)

@@ -11,7 +11,7 @@ import torch
 from litgraph.extract.ner import NerTagger
 from litgraph.extract.relations import RelationExtractor
 from litgraph.extract.store import resolve_model_dirs
-from litgraph.extract.train import compute_dtype, device, set_threads
+from litgraph.extract.train import compute_dtype, device
 from litgraph.records import Document
 from litgraph.settings import Settings
 
@@ -34,13 +34,14 @@ class Extractor:
         """Load the given (or default) models and the normaliser.
 
         ``precision``: ``auto`` (bf16 where the hardware computes it), ``fp32`` or ``bf16``
-        [default: ``LITGRAPH_PRECISION`` or ``auto``]; ``int8``: dynamic int8 quantisation on CPU (runs in fp32).
+        [default: ``settings.precision``]; ``int8``: dynamic int8 quantisation on CPU (runs in fp32).
+        The models use ``settings.threads`` CPU threads (all cores when unset).
         """
-        set_threads()
+        use_threads(settings)
         dirs = resolve_model_dirs(settings, model_dirs)
         ner = NerTagger.load(dirs["ner"])
         relations = RelationExtractor.load(dirs["re"])
-        dtype = compute_dtype(device(), precision)
+        dtype = compute_dtype(device(), precision or settings.precision)
         quantised = int8 and not torch.cuda.is_available()
         for model in (ner, relations):
             if quantised:
@@ -67,6 +68,11 @@ class Extractor:
                 for doc, relations in zip(batch, self.relations.predict(batch, batch_size)):
                     doc.relations = relations
             yield from batch
+
+
+def use_threads(settings: Settings) -> None:
+    """Run torch on the CPU threads the settings give (``threads``, else every core)."""
+    torch.set_num_threads(settings.cpu_threads)
 
 
 def quantise(model: torch.nn.Module) -> None:

@@ -109,8 +109,7 @@ class ShardWorker:
     def __init__(self, settings, model_dirs, annotated: bool, int8: bool, threads: int):
         from litgraph.pipeline.build import Models
 
-        os.environ["LITGRAPH_THREADS"] = str(max(1, threads))  # torch threads of this worker
-        self.settings = settings
+        self.settings = settings.with_(threads=max(1, threads))  # the driver's settings; torch threads of this worker
         self.models = Models(settings, model_dirs, annotated=annotated, int8=int8)
 
     def run(self, shard: str, since) -> dict:
