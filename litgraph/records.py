@@ -11,8 +11,17 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Union
 
-#: Canonical entity types. BioRED's extra types keep their own names.
+#: Canonical entity types, in the one order litgraph uses everywhere: the relation model's entity markers and
+#: candidate pairs, the normaliser, and the graph's labels. It also orients relations that have no direction of
+#: their own (BioRED's): the endpoint whose type comes first is the subject (``pair_key``). The shipped relation
+#: model was trained with its pairs in this order, so changing it changes what the model's outputs mean.
 ENTITY_TYPES = ("Chemical", "Disease", "Gene", "Variant", "Species", "CellLine")
+
+
+def pair_key(entity_type: str, curie: str) -> tuple[int, str]:
+    """Sort key of one endpoint of an undirected relation: by ``ENTITY_TYPES`` order, then by CURIE.
+    The smaller endpoint is the subject, in ``extract`` output and in the graph alike."""
+    return ENTITY_TYPES.index(entity_type), curie
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Test settings: corpora and PubMed samples are read from LITGRAPH_CORPORA (default ../shared/data)."""
+"""Test settings: corpora and PubMed samples are read from LITGRAPH_CORPORA (default ../shared/data).
+
+``tests/unit/`` is the fast tier (``make test-fast``): small inline data, no corpora, no model training,
+no Neo4j. Everything else here is the full suite and needs the corpora.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +25,15 @@ pytest_plugins = [
 ]
 
 
-def pytest_configure(config):
-    if not (DATA / "bc5cdr").is_dir():
-        raise pytest.UsageError(f"corpora not found at {DATA}: set LITGRAPH_CORPORA to the shared data folder")
+UNIT = REPO / "tests" / "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The full suite needs the corpora; the fast tier (tests/unit) does not."""
+    needs_corpora = any(UNIT not in Path(str(item.fspath)).parents for item in items)
+    if needs_corpora and not (DATA / "bc5cdr").is_dir():
+        raise pytest.UsageError(f"corpora not found at {DATA}: set LITGRAPH_CORPORA to the shared data folder "
+                                "(or run the fast tier alone: make test-fast)")
 
 
 @pytest.fixture(scope="session")

@@ -26,11 +26,12 @@ from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
 from litgraph.extract.metrics import RelationScorer
 from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads
-from litgraph.records import Document, Mention, Relation
+from litgraph.records import ENTITY_TYPES, Document, Mention, Relation, pair_key
 from litgraph.settings import Settings
 from litgraph.text import sentences
 
-TYPE_ORDER = ("Chemical", "Disease", "Gene", "Variant", "Species", "CellLine")
+#: The entity types the markers stand for, in the order of the model's pairs (``records.ENTITY_TYPES``).
+TYPE_ORDER = ENTITY_TYPES
 HEAD_FILE = "head.safetensors"
 
 
@@ -174,7 +175,7 @@ class RelationExtractor:
     def candidates(self, prepared: Prepared, group: dict) -> list[tuple[Entity, Entity]]:
         """Entity pairs whose types the group relates, in canonical order (CID: chemical, disease)."""
         allowed = {tuple(p) for p in group["pairs"]}
-        ents = sorted(prepared.entities.values(), key=lambda e: (TYPE_ORDER.index(e.type), e.id))
+        ents = sorted(prepared.entities.values(), key=lambda e: pair_key(e.type, e.id))
         out = []
         for i, a in enumerate(ents):
             for b in ents[i + 1:]:

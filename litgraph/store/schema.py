@@ -18,11 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litgraph.errors import InputError
-from litgraph.records import ENTITY_TYPES
+from litgraph.records import ENTITY_TYPES, pair_key
 
-#: Node labels of entities, in the order used to orient undirected relations (subject first).
-ENTITY_LABELS = ("Chemical", "Gene", "Variant", "Species", "CellLine", "Disease")
-assert set(ENTITY_LABELS) == set(ENTITY_TYPES)
+#: Node labels of entities: the record entity types, in their order (which orients undirected relations).
+ENTITY_LABELS = ENTITY_TYPES
 
 #: Aggregated entity–entity edge types with what they say, subject first.
 EDGE_TYPES = {
@@ -120,8 +119,10 @@ def edge_for(relation_type: str, subject: tuple[str, str], object_: tuple[str, s
     """Map a corpus relation type between two (label, CURIE) endpoints to an aggregated edge.
 
     BC5CDR ``CID`` (chemical → disease) and BioRED ``Conversion`` keep the given order. BioRED's other
-    types are undirected in the corpus; their endpoints are put in ``ENTITY_LABELS`` order (chemical
-    before gene before disease; equal labels by CURIE) so that the same pair always gives the same edge.
+    types are undirected in the corpus; their endpoints are put in ``records.ENTITY_TYPES`` order (chemical,
+    disease, gene, variant, species, cell line; equal types by CURIE: ``records.pair_key``), the order in which
+    the relation model emits its pairs, so that the same pair always gives the same edge and an edge points
+    the way the ``extract`` output does.
     A positive correlation of a chemical with a disease is ``INDUCES``, a negative one ``TREATS``.
     """
     if relation_type not in _SIMPLE and relation_type not in ("Positive_Correlation", "Negative_Correlation"):
@@ -132,8 +133,7 @@ def edge_for(relation_type: str, subject: tuple[str, str], object_: tuple[str, s
         )
     s, o = subject, object_
     if relation_type not in _DIRECTED:
-        rank = {label: i for i, label in enumerate(ENTITY_LABELS)}
-        if (rank[o[0]], o[1]) < (rank[s[0]], s[1]):
+        if pair_key(*o) < pair_key(*s):
             s, o = o, s
     if relation_type in _SIMPLE:
         edge = _SIMPLE[relation_type]
