@@ -39,7 +39,7 @@ def main() -> None:
         meta = json.loads((folder / "litgraph.json").read_text())
         card = (folder / "README.md").read_text()
         out[f"{kind}_model"] = {"version": meta["version"], "card_training_line": next(l for l in card.splitlines() if "Training time" in l)}
-    tagger = NerTagger.load(dirs["ner"])
+    tagger = NerTagger.load(dirs["ner"], settings)
     out["ner"] = {}
     for name in ("bc5cdr:dev", "ncbi-disease:dev", "biored:dev"):
         gold = load(name, settings, args.limit)

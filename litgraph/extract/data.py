@@ -149,9 +149,10 @@ class NameSwapper:
 
 
 def windowed_forward(
-    forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    forward: Callable[..., torch.Tensor],
     sequences: list[list[int]],
     *,
+    tags: list[list[int]] | None = None,
     cls_id: int,
     sep_id: int,
     pad_id: int,
@@ -165,7 +166,8 @@ def windowed_forward(
 
     Sequences are cut into windows of ``size - 2`` tokens (plus [CLS]/[SEP]), windows from all
     sequences are batched by length, and each token keeps the output of the window that owns it.
-    ``dtype`` (bf16) runs ``forward`` under autocast; the outputs are always fp32.
+    ``dtype`` (bf16) runs ``forward`` under autocast; the outputs are always fp32. With ``tags`` (one
+    list per sequence, one id per token), ``forward`` also gets them as a third tensor (0 on [CLS]/[SEP]).
     """
     device = torch.device(device)
     inner = size - 2
@@ -177,12 +179,16 @@ def windowed_forward(
         width = max(w.end - w.start for _, w in chunk) + 2
         ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        extra = torch.zeros((len(chunk), width), dtype=torch.long)
         for k, (d, w) in enumerate(chunk):
             row = [cls_id] + sequences[d][w.start:w.end] + [sep_id]
             ids[k, : len(row)] = torch.tensor(row)
             mask[k, : len(row)] = 1
+            if tags is not None:
+                extra[k, 1: len(row) - 1] = torch.tensor(tags[d][w.start:w.end])
         with autocast(device, dtype):
-            out = forward(ids.to(device), mask.to(device)).float()
+            args = (ids.to(device), mask.to(device)) + ((extra.to(device),) if tags is not None else ())
+            out = forward(*args).float()
         for k, (d, w) in enumerate(chunk):
             lo, hi = 1 + w.own_start - w.start, 1 + w.own_end - w.start
             parts[d].append((w.own_start, out[k, lo:hi]))

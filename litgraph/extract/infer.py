@@ -39,7 +39,7 @@ class Extractor:
         """
         use_threads(settings)
         dirs = resolve_model_dirs(settings, model_dirs)
-        ner = NerTagger.load(dirs["ner"])
+        ner = NerTagger.load(dirs["ner"], settings)
         relations = RelationExtractor.load(dirs["re"])
         dtype = compute_dtype(device(), precision or settings.precision)
         quantised = int8 and not torch.cuda.is_available()
@@ -47,9 +47,13 @@ class Extractor:
             if quantised:
                 quantise(model.model)
             model.dtype = None if quantised else dtype
+        from litgraph.extract.lexicon import Lexicon
         from litgraph.normalise import Normaliser
 
-        return cls(ner, relations, Normaliser.load(settings))
+        normaliser = Normaliser.load(settings)
+        if "lexicon" in ner.meta:
+            ner.lexicon = Lexicon(normaliser.index.lexicon)  # dictionary features share the normaliser's index
+        return cls(ner, relations, normaliser)
 
     @property
     def model_versions(self) -> list[str]:

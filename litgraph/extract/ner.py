@@ -19,7 +19,8 @@ from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
-from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads
+from litgraph.extract.lexicon import TAGS, Lexicon
+from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads, widened
 from litgraph.records import Document, Mention
 from litgraph.settings import Settings
 
@@ -29,11 +30,37 @@ class NerTagger:
 
     kind = "ner"
 
-    def __init__(self, model, tokenizer, meta: dict[str, Any]):
+    def __init__(self, model, tokenizer, meta: dict[str, Any], settings: Settings | None = None):
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.labels: list[str] = meta["labels"]
         self.types = tuple(sorted({label[2:] for label in self.labels if label != "O"}))
         self.dtype = compute_dtype(device())  # autocast dtype of inference (None: fp32)
+        self.settings = settings  # where the dictionary of a model with dictionary features is (default: from the environment)
+        self._lexicon: Lexicon | None = None
+
+    @property
+    def lexicon(self) -> Lexicon | None:
+        """The dictionary of a model trained with dictionary features (loaded from the index on first use)."""
+        if self._lexicon is None and "lexicon" in self.meta:
+            self._lexicon = Lexicon.load(self.settings or Settings.from_env())
+        return self._lexicon
+
+    @lexicon.setter
+    def lexicon(self, value: Lexicon) -> None:
+        self._lexicon = value
+
+    def use_lexicon(self) -> None:
+        """Widen the token-type embeddings to the dictionary tags (all start as the untagged row)."""
+        table = self.model.base_model.embeddings.token_type_embeddings
+        wide = torch.nn.Embedding(TAGS, table.embedding_dim).to(table.weight.device)
+        wide.weight.data.copy_(widened(table.weight.data, TAGS))
+        self.model.base_model.embeddings.token_type_embeddings = wide
+        self.model.config.type_vocab_size = TAGS
+        self.meta["lexicon"] = {"tags": TAGS, "source": "normalisation index vocabulary names (no training-corpus names)"}
+
+    def tags(self, text: str, enc) -> list[int] | None:
+        """Dictionary tags of each subword, or None for a model without dictionary features."""
+        return self.lexicon.token_tags(text, enc) if "lexicon" in self.meta else None
 
     @property
     def version(self) -> str:
@@ -51,8 +78,11 @@ class NerTagger:
         return cls(model, tokenizer, meta)
 
     @classmethod
-    def load(cls, folder: Path) -> "NerTagger":
-        """Load a model folder written by ``save``; InputError when it is missing or corrupt."""
+    def load(cls, folder: Path, settings: Settings | None = None) -> "NerTagger":
+        """Load a model folder written by ``save``; InputError when it is missing or corrupt.
+
+        ``settings``: where the normalisation index is, for a model with dictionary features.
+        """
         meta = store.read_meta(folder, "ner")
         store.quiet_transformers()
         try:
@@ -67,7 +97,7 @@ class NerTagger:
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "ner", err) from err
         model.to(device()).eval()
-        return cls(model, tokenizer, meta)
+        return cls(model, tokenizer, meta, settings)
 
     def save(self, out: Path, summary: dict[str, Any]) -> str:
         """Write the model folder and its card; returns the version."""
@@ -85,14 +115,15 @@ class NerTagger:
         prefix = f"{self.model.base_model_prefix}."
         return compact.write_packed(src, out, self.model.state_dict(), dict(self.meta), prefix, bits, scores)
 
-    def _probabilities(self, encodings, batch_size: int) -> list[torch.Tensor]:
+    def _probabilities(self, texts: list[str], encodings, batch_size: int) -> list[torch.Tensor]:
         tok = self.tokenizer
 
-        def forward(ids, mask):
-            return self.model(input_ids=ids, attention_mask=mask).logits.float().softmax(-1)
+        def forward(ids, mask, tags=None):
+            return self.model(input_ids=ids, attention_mask=mask, token_type_ids=tags).logits.float().softmax(-1)
 
+        tags = [self.tags(t, e) for t, e in zip(texts, encodings)] if "lexicon" in self.meta else None
         return windowed_forward(
-            forward, [e.input_ids for e in encodings], cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
+            forward, [e.input_ids for e in encodings], tags=tags, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"], batch_size=batch_size,
             device=next(self.model.parameters()).device, dtype=self.dtype,
         )
@@ -104,7 +135,7 @@ class NerTagger:
         was_training = self.model.training
         self.model.eval()
         with torch.inference_mode():
-            probs = self._probabilities(encodings, batch_size)
+            probs = self._probabilities(texts, encodings, batch_size)
         self.model.train(was_training)
         return [self._decode(doc, enc, p) for doc, enc, p in zip(docs, encodings, probs)]
 
@@ -136,7 +167,9 @@ class NerTagger:
         return mentions
 
 
-def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper | None, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper | None, rng: random.Random,
+              cache: dict) -> list[tuple[list[int], list[int], list[int]]]:
+    """(input ids, allowed-label masks, dictionary tags) per window; ``cache`` keeps unaugmented encodings across epochs."""
     size = tagger.meta["max_length"] - 2
     tok = tagger.tokenizer
     out = []
@@ -145,15 +178,23 @@ def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper
             text, mentions = doc.text, doc.mentions
             if swapper is not None:
                 text, mentions = swapper.apply(text, mentions, rng)
-            enc = encode(tok, text)
+                enc = encode(tok, text)
+                tags = tagger.tags(text, enc)
+            else:
+                if id(doc) not in cache:
+                    enc = encode(tok, text)
+                    cache[id(doc)] = (enc, tagger.tags(text, enc))
+                enc, tags = cache[id(doc)]
+            tags = tags or [0] * len(enc)
             masks = ner_targets(enc, mentions, corpus.annotates, tagger.labels)
             for w in windows(len(enc), size, tagger.meta["overlap"]):
-                out.append(([tok.cls_token_id] + enc.input_ids[w.start:w.end] + [tok.sep_token_id], [0] + masks[w.start:w.end] + [0]))
+                out.append(([tok.cls_token_id] + enc.input_ids[w.start:w.end] + [tok.sep_token_id], [0] + masks[w.start:w.end] + [0],
+                            [0] + tags[w.start:w.end] + [0]))
     return out
 
 
 def _batches(examples, batch_size: int, rng: random.Random, n_labels: int) -> list[tuple[torch.Tensor, ...]]:
-    """Length-bucketed, shuffled batches of (input ids, attention mask, allowed-label mask)."""
+    """Length-bucketed, shuffled batches of (input ids, attention mask, allowed-label mask, dictionary tags)."""
     order = list(range(len(examples)))
     rng.shuffle(order)
     pool = batch_size * 50
@@ -169,12 +210,14 @@ def _batches(examples, batch_size: int, rng: random.Random, n_labels: int) -> li
         ids = torch.zeros((len(group), width), dtype=torch.long)
         attn = torch.zeros((len(group), width), dtype=torch.long)
         masks = torch.zeros((len(group), width), dtype=torch.long)
+        tags = torch.zeros((len(group), width), dtype=torch.long)
         for k, i in enumerate(group):
-            tokens, target = examples[i]
+            tokens, target, tag = examples[i]
             ids[k, : len(tokens)] = torch.tensor(tokens)
             attn[k, : len(tokens)] = 1
             masks[k, : len(tokens)] = torch.tensor(target)
-        out.append((ids, attn, (masks.unsqueeze(-1) & bits) > 0))
+            tags[k, : len(tokens)] = torch.tensor(tag)
+        out.append((ids, attn, (masks.unsqueeze(-1) & bits) > 0, tags))
     return out
 
 
@@ -204,24 +247,29 @@ def train_ner(
     train_sets = [load(name, settings, cfg.train_limit) for name in train]
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]
     tagger = NerTagger.from_base(base_model, cfg)
+    if cfg.lexicon:
+        tagger.use_lexicon()
     start = continue_from(tagger, cfg)
     tagger.dtype = compute_dtype(device(), cfg.precision)
     swapper = NameSwapper.from_documents([d for c in train_sets for d in c.documents]) if cfg.augment else None
     n_labels = len(tagger.labels)
 
+    encoded: dict = {}
+
     def make_batches(rng):
-        return _batches(_examples(tagger, train_sets, swapper, rng), cfg.batch_size, rng, n_labels)
+        return _batches(_examples(tagger, train_sets, swapper, rng, encoded), cfg.batch_size, rng, n_labels)
 
     def loss_fn(batch):
-        ids, attn, allowed = (t.to(tagger.model.device) for t in batch)
-        return partial_label_loss(tagger.model(input_ids=ids, attention_mask=attn).logits, allowed)
+        ids, attn, allowed, tags = (t.to(tagger.model.device) for t in batch)
+        return partial_label_loss(tagger.model(input_ids=ids, attention_mask=attn, token_type_ids=tags).logits, allowed)
 
     def evaluate():
         scores = evaluate_ner(tagger, dev_sets, batch_size=cfg.batch_size * 2)
         return sum(s["micro"]["f1"] for s in scores.values()) / len(scores), scores
 
     result = fit(tagger.model, make_batches, loss_fn, evaluate, cfg, tagger.model.get_input_embeddings(), progress,
-                 checkpoint=store.checkpoint_path(out), resume=resume)
+                 checkpoint=store.checkpoint_path(out), resume=resume,
+                 fast=("classifier", "token_type_embeddings") if cfg.lexicon else ("classifier",))
     summary = {
         "kind": "ner",
         "base_model": str(base_model),

@@ -52,6 +52,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many optimiser steps (tiny runs)
     precision: str | None = None  # auto | fp32 | bf16; None: LITGRAPH_PRECISION or auto (see ``compute_dtype``)
     freeze_embeddings: bool = True  # keep the base vocabulary's word embeddings (added marker rows still train)
+    lexicon: bool = False  # NER: dictionary features from the normalisation index's vocabulary names (see ``lexicon``)
     init: str | None = None  # continue from the weights of a trained model folder of the same kind (same base and labels)
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +72,7 @@ PRESETS: dict[str, dict[str, TrainConfig]] = {
         "re": TrainConfig(epochs=2, lr=1e-4, max_length=256, batch_size=4, train_limit=160, dev_limit=40, patience=1),
     },
     "full": {
-        "ner": TrainConfig(epochs=8, lr=1e-4, max_length=512, batch_size=16),
+        "ner": TrainConfig(epochs=8, lr=1e-4, max_length=512, batch_size=16, lexicon=True),
         "re": TrainConfig(epochs=10, lr=1e-4, max_length=512, batch_size=4),
     },
 }
@@ -86,8 +87,16 @@ def continue_from(model, cfg: TrainConfig) -> dict[str, Any] | None:
         if start.meta.get(key) != model.meta.get(key):
             raise InputError(f"--init model has other {key.replace('_', ' ')} than this run: {start.meta.get(key)} vs {model.meta.get(key)}",
                              path=str(cfg.init))
-    model.model.load_state_dict(start.model.state_dict())
+    own = model.model.state_dict()
+    state = {name: widened(value, own[name].shape[0]) if name in own and own[name].shape != value.shape else value
+             for name, value in start.model.state_dict().items()}
+    model.model.load_state_dict(state)
     return store.initialised_from(start.meta)
+
+
+def widened(table: torch.Tensor, rows: int) -> torch.Tensor:
+    """An embedding table of ``rows`` rows, each a copy of ``table``'s first (new tag ids start as "no tag")."""
+    return table[:1].expand(rows, -1).clone()
 
 
 def freeze_rows(embeddings: torch.nn.Embedding, rows: int) -> None:
@@ -219,12 +228,14 @@ def fit(
     checkpoint: Path | None = None,
     resume: bool = False,
     frozen_rows: int | None = None,
+    fast: tuple[str, ...] = ("classifier", "head"),
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best dev state.
 
     ``checkpoint``: a file written after every epoch (model, optimiser, schedule, random states, best state);
     ``resume`` continues from it. ``frozen_rows``: with ``cfg.freeze_embeddings``, the first rows of the word
     embeddings (the base vocabulary) stay as they are, so a model is its base plus a compact delta.
+    ``fast``: parameters whose names start with (or contain) one of these learn at ``cfg.head_lr`` (new layers).
     """
     seed_everything(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -232,7 +243,7 @@ def fit(
     model.to(dev)
     if cfg.freeze_embeddings:
         freeze_rows(embeddings, embeddings.num_embeddings if frozen_rows is None else frozen_rows)
-    head = [p for n, p in model.named_parameters() if n.startswith(("classifier", "head"))]
+    head = [p for n, p in model.named_parameters() if n.startswith(fast) or any(f".{f}." in n for f in fast)]
     head_ids = {id(p) for p in head} | {id(embeddings.weight)}  # embeddings: no weight decay (frozen rows stay put)
     body = [p for p in model.parameters() if id(p) not in head_ids and p.requires_grad]
     head = [p for p in head if p.requires_grad]

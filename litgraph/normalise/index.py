@@ -29,7 +29,7 @@ from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 5
+FORMAT = 6
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
@@ -72,6 +72,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.concepts: dict[str, _Concept] = {}
+        self.train_only: set[tuple[str, str]] = set()  # (concept, name) known from the train splits alone
 
     def add(self, curie: str, type_mask: int, name: str, trees: list[str] | None = None) -> _Concept:
         concept = self.concepts.get(curie)
@@ -231,6 +232,8 @@ def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, 
         if folded and n > best.get((etype, folded), (0,))[0]:
             best[etype, folded] = (n, curie, text)
     for (etype, _), (_, curie, text) in best.items():
+        if curie not in builder.concepts or text not in builder.concepts[curie].names:
+            builder.train_only.add((curie, text))
         concept = builder.add(curie, TYPE_BIT[etype], text)
         concept.type_mask |= TYPE_BIT[etype]
         concept.names[text] = TRAIN
@@ -264,6 +267,7 @@ class Index:
     bags: dict[str, tuple[int, ...]]  # order-free key -> concepts, best first
     cased: dict[str, tuple[int, ...]]  # gene symbol as written -> concepts
     multi: dict[str, tuple[str, ...]]  # "Type<TAB>folded" -> ids (multi-concept train names)
+    lexicon: dict[str, int]  # folded vocabulary name (no train-split names) -> type bits (NER dictionary features)
     species: np.ndarray  # uint8 index into species.SPECIES per concept (genes)
     fuzzy: dict[str, dict]  # type -> trigram index
 
@@ -349,6 +353,7 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
     exact: dict[str, array] = defaultdict(lambda: array("q"))
     bags: dict[str, array] = defaultdict(lambda: array("q"))
     cased: dict[str, array] = defaultdict(lambda: array("q"))
+    lexicon: dict[str, int] = {}
     types = np.zeros(len(ids), dtype=np.uint8)
     species = np.zeros(len(ids), dtype=np.uint8)
     names, synonyms, xrefs, trees = [], [], [], []
@@ -369,6 +374,8 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
             if folded:
                 exact[folded].append(i << 3 | tier)
                 bags[strings.bag(folded)].append(i << 3 | tier)
+                if concept.type_mask and (curie, name) not in builder.train_only:
+                    lexicon[folded] = lexicon.get(folded, 0) | concept.type_mask
         for symbol in concept.cased:
             cased[symbol].append(i << 3 | concept.names.get(symbol, SUPP_SYNONYM))
     steps.update()
@@ -403,8 +410,9 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
         "train_names": len(single),
         "concepts": len(ids),
         "keys": len(exact_final),
+        "lexicon_keys": len(lexicon),
     }
-    index = Index(meta, ids, types, names, synonyms, xrefs, trees, exact_final, bags_final, cased_final, multi, species, fuzzy)
+    index = Index(meta, ids, types, names, synonyms, xrefs, trees, exact_final, bags_final, cased_final, multi, lexicon, species, fuzzy)
     index.save(path)
     log.info("normalisation index: %d concepts, %d keys in %.0f s", len(ids), len(exact_final), meta["build_seconds"])
     return index

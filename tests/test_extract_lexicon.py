@@ -1,0 +1,87 @@
+"""Dictionary features of the NER model: vocabulary names matched over real text, tags per subword,
+and a tagger widened for the tags that predicts exactly as before it has learned anything from them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from litgraph.extract.data import encode, word_spans
+from litgraph.extract.lexicon import GENE, TAGS, TYPE_MASKS, Lexicon
+from litgraph.extract.ner import NerTagger
+from litgraph.extract.store import SHIPPED
+from litgraph.records import Document
+
+TEXT = ("Doxorubicin-induced cardiomyopathy was seen in all 12 children with ALL. "
+        "Expression of TNF was raised, and the tnf-like signal was not.")
+CHEMICAL, DISEASE = 1, 2
+
+
+@pytest.fixture(scope="module")
+def lexicon(normaliser) -> Lexicon:
+    return Lexicon(normaliser.index.lexicon)
+
+
+@pytest.fixture(scope="module")
+def tagger() -> NerTagger:
+    return NerTagger.load(SHIPPED / "ner")
+
+
+def matches(lexicon: Lexicon, text: str, tokenizer) -> dict[str, int]:
+    """Matched surface strings with their type bits."""
+    spans = [(s, e) for _, s, e in word_spans(encode(tokenizer, text))]
+    out, current = {}, None
+    for (s, e), tag in zip(spans, lexicon.word_tags(text, spans)):
+        if 1 <= tag < TYPE_MASKS:
+            current = [s, e, tag]
+        elif tag >= TYPE_MASKS and current is not None:
+            current[1] = e
+        else:
+            current = None
+            continue
+        out[text[current[0]:current[1]]] = current[2]
+    return {k: v for k, v in out.items() if not any(k != o and k in o for o in out)}
+
+
+def test_longest_vocabulary_matches_with_their_types(lexicon, tagger):
+    found = matches(lexicon, TEXT, tagger.tokenizer)
+    assert found["Doxorubicin"] & CHEMICAL
+    assert "Doxorubicin-" not in found  # a match never ends on punctuation
+    assert found["cardiomyopathy"] & DISEASE
+    assert found["ALL"] & DISEASE  # acute lymphoblastic leukaemia, written as an abbreviation
+    assert found["TNF"] & GENE
+    assert "all" not in found and "was" not in found and "tnf" not in found  # common words and lower-case symbols
+    assert not any(v == 0 for v in found.values())
+
+
+def test_the_lexicon_holds_vocabulary_names_only(lexicon, normaliser):
+    """Train-split names are in the normaliser's exact names but never in the lexicon (same meaning on unseen text)."""
+    from litgraph.normalise import strings
+
+    assert len(lexicon.names) > 500_000
+    assert strings.key("acute lymphoblastic leukemia") in lexicon.names
+    assert set(lexicon.names) <= set(normaliser.index.exact)
+    assert len(normaliser.index.exact) > len(lexicon.names)
+
+
+def test_token_tags_follow_words_and_stay_in_range(lexicon, tagger):
+    enc = encode(tagger.tokenizer, TEXT)
+    tags = lexicon.token_tags(TEXT, enc)
+    assert len(tags) == len(enc)
+    assert all(0 <= t < TAGS for t in tags)
+    first = enc.word_ids[0]
+    assert len({t for t, w in zip(tags, enc.word_ids) if w == first}) == 1  # every subword of a word shares its tag
+    assert tags[0] & CHEMICAL
+
+
+def test_widened_tagger_predicts_as_before_until_trained(lexicon, tagger):
+    doc = Document(pmid="1", title="", abstract=TEXT)
+    before = tagger.predict([doc])[0]
+    probs_before = tagger._probabilities([doc.text], [encode(tagger.tokenizer, doc.text)], 4)[0]
+    widened = NerTagger.load(SHIPPED / "ner")
+    widened.use_lexicon()
+    widened.lexicon = lexicon
+    assert widened.model.config.type_vocab_size == TAGS and "lexicon" in widened.meta
+    probs_after = widened._probabilities([doc.text], [encode(widened.tokenizer, doc.text)], 4)[0]
+    assert torch.allclose(probs_before, probs_after, atol=1e-4)
+    assert [(m.start, m.end, m.type) for m in widened.predict([doc])[0]] == [(m.start, m.end, m.type) for m in before]
