@@ -15,7 +15,7 @@ from typing import Iterator
 from Bio import Medline
 
 from connectors.pubmed_xml import OnError
-from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
+from connectors.files import GZIP_ERRORS, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import AbstractSection, Document, MeshHeading
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from connectors.annotated import GZIP_ERRORS, gzip_error, open_input
+from connectors.files import GZIP_ERRORS, gzip_error, open_input
 from connectors.ids import from_curie, to_curie
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation, valid_pmid

@@ -117,10 +117,11 @@ def _download(spec: CorpusSpec, folder: Path) -> None:
 
 
 def read_documents(ref: CorpusRef) -> Iterator[Document]:
-    """Stream the annotated documents of a resolved corpus file (PubTator, BioC XML or BioC JSON)."""
-    from connectors.annotated import read_annotated
+    """Stream the annotated documents of a resolved corpus file (PubTator, BioC XML or BioC JSON, or any
+    other format of the fetch layer's table), read and checked as every command reads records."""
+    from litgraph.fetch.formats import read_file
 
-    return read_annotated(ref.path)
+    return read_file(ref.path)
 
 
 def load_corpus(name: str, settings: Settings | None = None, unique: bool = True) -> list[Document]:

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from connectors.annotated import read_annotated, sniff_format
+from litgraph.fetch.formats import read_file, sniff
 from connectors.bioc import read_bioc_json, read_bioc_xml, write_bioc_json, write_bioc_xml
 from connectors.pubtator import parse_pubtator, read_pubtator, write_pubtator
 from litgraph.errors import InputError
@@ -41,7 +41,7 @@ def content(docs):
 
 @pytest.fixture(scope="module")
 def parsed(data_dir):
-    return {name: list(read_annotated(data_dir / name)) for name in COUNTS}
+    return {name: list(read_file(data_dir / name)) for name in COUNTS}
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
@@ -154,7 +154,7 @@ BIOC = """<?xml version='1.0' encoding='UTF-8'?><!DOCTYPE collection SYSTEM "{dt
 def test_bioc_dtd_is_never_fetched_and_discontinuous_locations(eutils_server, tmp_path):
     path = tmp_path / "doc.BioC.xml"
     path.write_text(BIOC.format(dtd=eutils_server.url + "BioC.dtd", offset=33), encoding="utf-8")
-    assert sniff_format(path) == "bioc-xml"
+    assert sniff(path) == "bioc-xml"
     (doc,) = read_bioc_xml(path)
     assert eutils_server.requests == []  # the DTD named in the DOCTYPE was not requested
     renal, aspirin = doc.mentions

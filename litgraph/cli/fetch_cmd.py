@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import os
-import sys
 from pathlib import Path
 
 import click
 
-from litgraph.cli.options import corpora_option, settings_from
+from litgraph.cli.options import corpora_option, progress_option, settings_from
 from litgraph.errors import InputError
+from litgraph.fetch.formats import OUTPUT_FORMATS
 
 
 def register(main: click.Group, eval_group: click.Group) -> None:
@@ -29,15 +28,15 @@ def _date(ctx, param, value: str | None) -> datetime.date | None:
 
 @click.command("fetch")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "pubtator", "bioc"]), default="jsonl", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(list(OUTPUT_FORMATS)), default="jsonl", show_default=True,
               help="jsonl: one Document or deletion per line; pubtator; bioc (BioC XML). Deletions only in jsonl.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here (via PATH.part, renamed when complete) instead of standard output.")
 @click.option("--since", callback=_date, default=None, metavar="DATE",
               help="For pubmed: queries, only records created or modified since DATE (YYYY-MM-DD).")
-@click.option("--no-progress", is_flag=True, help="No progress bar on standard error.")
+@progress_option
 @corpora_option
-def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, no_progress: bool, corpora: str | None) -> None:
+def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, progress: bool, corpora: str | None) -> None:
     """Fetch records from PubMed, PubMed XML / MEDLINE / PubTator / BioC files or folders.
 
     \b
@@ -59,12 +58,11 @@ def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, no_progre
     listed on standard error with their PMID.
     """
     from litgraph import fetch as fetching
-    from litgraph.fetch.writers import RecordWriter
+    from litgraph.fetch.formats import record_output
 
     settings = settings_from(corpora=corpora)
     failures: list[tuple[str, str]] = []
     on_error = lambda pmid, reason: failures.append((pmid, reason))  # noqa: E731
-    progress = not no_progress
     resumable = out is not None and len(sources) == 1 and fetching.is_online(sources[0])
     counts = {"documents": 0, "deletions": 0}
 
@@ -77,14 +75,11 @@ def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, no_progre
                 yield record, cursor
 
     if out is None:
-        writer = RecordWriter(fmt, sys.stdout.buffer)
-        writer.header()
-        for record, _ in records():
-            writer.write(record)
-        writer.footer()
-        sys.stdout.buffer.flush()
+        with record_output(None, fmt) as writer:
+            for record, _ in records():
+                writer.write(record)
     else:
-        _write_file(out, fmt, records(), resumable, RecordWriter)
+        _write_file(out, fmt, records(), resumable)
     _summary(counts, failures, out)
     _missing(failures, out)
 
@@ -111,40 +106,27 @@ def _missing(failures: list[tuple[str, str]], out: Path | None) -> None:
                         f"{', ...' if len(missing) > 5 else ''}); {hint}")
 
 
-def _write_file(out: Path, fmt: str, records, resumable: bool, writer_cls) -> None:
+def _write_file(out: Path, fmt: str, records, resumable: bool) -> None:
     """Write through ``out.part``; rename when complete. A resumable fetch keeps its part file."""
     from connectors.eutils import Cursor
+    from litgraph.fetch.formats import record_output
 
     part = out.with_name(out.name + ".part")
     cursor_path = out.with_name(out.name + ".cursor")
     resume_at = Cursor(cursor_path).extra.get("out_bytes") if resumable and cursor_path.exists() and part.exists() else None
+    if resume_at is not None:
+        click.echo(f"litgraph: resuming into {part}", err=True)
+    kept = lambda: resumable and cursor_path.exists()  # noqa: E731
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(part, "r+b" if resume_at is not None else "wb")
-    except OSError as err:
-        raise InputError(f"cannot write here ({err.strerror}); choose a writable folder for --out", path=str(out)) from err
-    try:
-        writer = writer_cls(fmt, handle)
-        if resume_at is not None:
-            handle.truncate(resume_at)
-            handle.seek(resume_at)
-            click.echo(f"litgraph: resuming into {part}", err=True)
-        else:
-            writer.header()
-        for record, cursor in records:
-            writer.write(record)
-            if cursor is not None:
-                handle.flush()
-                cursor.extra["out_bytes"] = handle.tell()
-        writer.footer()
-        handle.close()
-        os.replace(part, out)
+        with record_output(out, fmt, resume_at=resume_at, keep_part=kept) as writer:
+            for record, cursor in records:
+                writer.write(record)
+                if cursor is not None:
+                    writer.out.flush()
+                    cursor.extra["out_bytes"] = writer.out.tell()
     except BaseException:
-        handle.close()
-        if resumable and cursor_path.exists():
+        if kept():
             click.echo(f"litgraph: stopped; {part} and {cursor_path} are kept: run the same command to resume", err=True)
-        else:
-            part.unlink(missing_ok=True)
         raise
     if writer.skipped:
         click.echo(f"litgraph: {writer.skipped} deletion(s) cannot be written as {fmt}; use --format jsonl", err=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import click
 
-from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from
+from litgraph.cli.options import (corpora_option, echo_json, exclude_pmids_option, models_option, progress_option,
+                                  quiet_option, read_pmid_file, settings_from)
 from litgraph.errors import InputError
-from litgraph.records import Document, Record, from_json, to_json
+from litgraph.fetch.formats import OUTPUT_FORMATS
+from litgraph.records import Document, Record
 
 model_option = click.option(
     "--model", "models_dirs", multiple=True, type=click.Path(file_okay=False),
@@ -57,12 +60,14 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.option("--resume", is_flag=True,
               help="Continue from the last finished epoch of an interrupted run into the same --out (same options).")
 @precision_option
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@progress_option
+@quiet_option
 @corpora_option
 @models_option
 @format_json_option
 def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, lr, batch_size, max_length, train_limit,
-              dev_limit, max_steps, seed, augment, adversarial, init, resume, precision, quiet, corpora, models, fmt):
+              dev_limit, max_steps, seed, augment, adversarial, init, resume, precision, progress, quiet, corpora, models,
+              fmt):
     """Fine-tune an NER (`ner`) or relation (`re`) model and write it with a model card.
 
     \b
@@ -81,7 +86,7 @@ def train_cmd(kind, corpora_names, dev_names, base_model, out, preset, epochs, l
                      dev_limit=dev_limit, max_steps=max_steps, seed=seed, augment=augment, adversarial=adversarial,
                      precision=precision, init=init)
     summary = train_model(kind, settings, out, train_corpora=corpora_names, dev_corpora=dev_names, base_model=base_model,
-                    preset=preset, overrides=overrides, progress=not quiet, resume=resume)
+                    preset=preset, overrides=overrides, progress=progress and not quiet, resume=resume)
     if fmt == "json":
         echo_json(summary)
         return
@@ -169,57 +174,21 @@ def pack_cmd(src, out, bits, summary, fmt):
     click.echo(f"{meta['version']} (packed from {meta['full_version']}, {size / 1e6:.1f} MB) written to {out}")
 
 
-def read_input(path: str) -> Iterator[Record]:
-    """Documents from JSONL (`litgraph fetch` output, `-` for stdin), PubMed XML(.gz), MEDLINE, PubTator or BioC."""
-    if path == "-":
-        return _jsonl(sys.stdin, "<stdin>")
-    file = Path(path)
-    if not file.is_file():
-        raise InputError("input file not found", path=path)
-    from litgraph.fetch.sources import read_file  # the one format table: detection, gzip, record checks
+def read_input(source: str, settings, *, progress: bool = False) -> Iterator[Record]:
+    """The records of a SOURCE, through the fetch layer (its one format table: detection, gzip, record
+    checks): a file, folder, corpus name, ``pubmed:``/``pmid:`` source, or ``-`` for JSONL on standard input."""
+    from litgraph import fetch
+    from litgraph.fetch.formats import read_jsonl_lines
 
-    return read_file(file)
-
-
-def _jsonl(handle, source: str) -> Iterator[Record]:
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield from_json(line)
-            except (ValueError, TypeError) as err:
-                raise InputError(f"not a litgraph JSON record ({err}); give `litgraph fetch` output", path=source, line=number) from None
+    if source == "-":
+        return read_jsonl_lines(sys.stdin, "<stdin>")
+    return fetch.iter_records(source, settings, progress=progress)
 
 
-@click.command("extract")
-@click.argument("input_path", metavar="INPUT")
-@model_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "pubtator", "bioc"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default="-", help="Output file. [default: stdout]")
-@click.option("--batch-size", type=int, default=16, show_default=True, help="Documents per batch.")
-@click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models (CPU).")
-@precision_option
-@corpora_option
-@models_option
-def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, precision, corpora, models):
-    """Find Chemical/Disease/Gene mentions, normalise them and extract relations.
-
-    INPUT is a JSONL file from `litgraph fetch` (or `-` for stdin), a PubMed XML(.gz), MEDLINE,
-    PubTator or BioC file. Annotations already in the input are replaced.
-
-    \b
-    Examples:
-      litgraph fetch pmid:28775130 | litgraph extract - > annotated.jsonl
-      litgraph extract abstracts.xml.gz --format pubtator --out annotated.pubtator
-    """
+def extract_records(extractor, records: Iterable[Record], *, batch_size: int = 16, progress: bool = False) -> Iterator[Record]:
+    """Annotated documents, then the deletions among ``records`` (they pass through unannotated)."""
     from tqdm import tqdm
 
-    from litgraph.extract import Extractor
-
-    settings = settings_from(corpora=corpora, models=models)
-    extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8, precision=precision)
-    records = read_input(input_path)
     deletions: list[Record] = []
 
     def documents() -> Iterator[Document]:
@@ -229,45 +198,48 @@ def extract_cmd(input_path, models_dirs, fmt, out, batch_size, int8, precision, 
             else:
                 deletions.append(record)
 
-    annotated = tqdm(extractor.annotate(documents(), batch_size=batch_size), desc="extract", unit="doc", file=sys.stderr,
-                     disable=None)
-    _write(annotated, deletions, fmt, out)
+    yield from tqdm(extractor.annotate(documents(), batch_size=batch_size), desc="extract", unit="doc", file=sys.stderr,
+                    disable=not progress)
+    yield from deletions
 
 
-def _write(documents, deletions, fmt: str, out: str) -> None:
-    """Write to ``out`` (``-``: stdout); a file is written to a temporary name and renamed when complete."""
-    import os
-    import tempfile
+@click.command("extract")
+@click.argument("source", metavar="SOURCE")
+@model_option
+@click.option("--format", "fmt", type=click.Choice(list(OUTPUT_FORMATS)), default="jsonl", show_default=True,
+              help="jsonl: one record per line (deletions too); pubtator; bioc (BioC XML).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here (via PATH.part, renamed when complete). [default: stdout]")
+@click.option("--batch-size", type=int, default=16, show_default=True, help="Documents per batch.")
+@click.option("--int8", is_flag=True, help="Dynamic int8 quantisation of the models (CPU).")
+@precision_option
+@progress_option
+@corpora_option
+@models_option
+def extract_cmd(source, models_dirs, fmt, out, batch_size, int8, precision, progress, corpora, models):
+    """Find Chemical/Disease/Gene mentions, normalise them and extract relations.
 
-    target = None if out == "-" else Path(out)
-    if target is None:
-        _write_to(sys.stdout.buffer if fmt == "bioc" else sys.stdout, documents, deletions, fmt)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb" if fmt == "bioc" else "w", **({} if fmt == "bioc" else {"encoding": "utf-8"})) as handle:
-            _write_to(handle, documents, deletions, fmt)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    SOURCE is what `litgraph fetch` reads (a JSONL file from `litgraph fetch`, a PubMed XML(.gz),
+    MEDLINE, PubTator or BioC file or folder, a corpus name, pubmed:"QUERY", pmid:1,2,3), or `-` for
+    JSONL on stdin. Annotations already in the input are replaced.
 
+    \b
+    Examples:
+      litgraph fetch pmid:28775130 | litgraph extract - > annotated.jsonl
+      litgraph extract abstracts.xml.gz --format pubtator --out annotated.pubtator
+      litgraph extract bc5cdr:dev --no-progress --out dev.jsonl
+    """
+    from litgraph.extract import Extractor
+    from litgraph.fetch.formats import record_output
 
-def _write_to(handle, documents, deletions, fmt: str) -> None:
-    if fmt == "jsonl":
-        for doc in documents:
-            handle.write(to_json(doc) + "\n")
-        for record in deletions:
-            handle.write(to_json(record) + "\n")
-    elif fmt == "pubtator":
-        from connectors.pubtator import write_pubtator
-
-        write_pubtator(documents, handle)
-    else:
-        from connectors.bioc import write_bioc_xml
-
-        write_bioc_xml(documents, handle)
+    settings = settings_from(corpora=corpora, models=models)
+    records = read_input(source, settings, progress=progress)
+    first = next(records, None)  # the input is opened and checked before the models load
+    records = itertools.chain([] if first is None else [first], records)
+    extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8, precision=precision)
+    with record_output(None if out is None or str(out) == "-" else out, fmt) as writer:
+        for record in extract_records(extractor, records, batch_size=batch_size, progress=progress):
+            writer.write(record)
 
 
 def _gold(corpus: str, settings, exclude_file):
@@ -298,9 +270,9 @@ def eval_ner_cmd(model_dir, corpus, batch_size, exclude_pmids, corpora, models, 
     from litgraph.extract.ner import NerTagger
 
     settings = settings_from(corpora=corpora, models=models)
+    gold = _gold(corpus, settings, exclude_pmids)  # the input first: a bad file fails before a model loads
     use_threads(settings)
-    tagger = NerTagger.load(Path(model_dir) if model_dir else default_model_dirs(settings)["ner"])
-    gold = _gold(corpus, settings, exclude_pmids)
+    tagger = NerTagger.load(Path(model_dir) if model_dir else default_model_dirs(settings)["ner"], settings)
     result = score_ner(gold.documents, tagger.predict(gold.documents, batch_size), gold.annotates)
     result["model"] = tagger.version
     _report(result, fmt)

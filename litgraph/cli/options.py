@@ -22,6 +22,10 @@ graph_option = click.option(
     "--graph", default=None,
     help="Embedded store folder, or bolt://, neo4j://, neo4j+s:// URI [env: LITGRAPH_GRAPH].",
 )
+progress_option = click.option("--progress/--no-progress", default=True, show_default=True,
+                               help="Progress bars on standard error.")
+#: ``--quiet``: the older name of ``--no-progress``, kept (hidden) so that existing scripts keep working.
+quiet_option = click.option("--quiet", "quiet", is_flag=True, hidden=True, help="Same as --no-progress.")
 exclude_pmids_option = click.option(
     "--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
     help="File of PMIDs (one per line, # comments) to leave out of the evaluation.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from litgraph.cli.options import corpora_option, echo_json, graph_option, models_option, settings_from
+from litgraph.cli.options import corpora_option, echo_json, graph_option, models_option, progress_option, settings_from
 
 ENGINE_HELP = "local: one process; ray: fetch-and-extract on Ray workers over shards, then bulk load."
 
@@ -22,7 +22,7 @@ def _engine_options(func):
         click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Records per load batch."),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="json: the report as one JSON document on stdout."),
-        click.option("--progress/--no-progress", default=True, help="Progress bars on stderr."),
+        progress_option,
     ]):
         func = option(func)
     return func
@@ -45,88 +45,92 @@ def _emit(report, fmt: str) -> None:
 
 def register(main: click.Group, eval_group: click.Group) -> None:
     """Add this module's commands to the CLI."""
+    main.add_command(build_cmd)
+    main.add_command(refresh_cmd)
+    main.add_command(quickstart_cmd)
 
-    @main.command("build")
-    @click.argument("sources", nargs=-1, required=True)
-    @graph_option
-    @models_option
-    @corpora_option
-    @_engine_options
-    def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engine, ray_address, workers, batch_size,
-                  fmt, progress):
-        """Fetch, extract, normalise and load SOURCES into the graph (resumable, idempotent).
 
-        SOURCE is pubmed:"QUERY", pmid:1,2,3, a corpus name, or a PubMed XML(.gz) / MEDLINE / PubTator /
-        BioC file or folder (files of a folder are applied in name order). A rerun skips what is already
-        loaded; a run that was killed resumes where it stopped. Records that fail are listed with their
-        PMID and reason at the end.
+@click.command("build")
+@click.argument("sources", nargs=-1, required=True)
+@graph_option
+@models_option
+@corpora_option
+@_engine_options
+def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engine, ray_address, workers, batch_size,
+              fmt, progress):
+    """Fetch, extract, normalise and load SOURCES into the graph (resumable, idempotent).
 
-        \b
-        Examples:
-          litgraph build ~/pubmed/baseline ~/pubmed/updatefiles
-          litgraph build pubmed:"metformin AND lactic acidosis" --format json
-          litgraph build bc5cdr:dev --annotated                # the corpus's own annotations
-          litgraph build ~/pubmed/baseline --engine ray --ray-address ray://head:10001
-        """
-        from litgraph.pipeline import build
+    SOURCE is pubmed:"QUERY", pmid:1,2,3, a corpus name, or a PubMed XML(.gz) / MEDLINE / PubTator /
+    BioC file or folder (files of a folder are applied in name order). A rerun skips what is already
+    loaded; a run that was killed resumes where it stopped. Records that fail are listed with their
+    PMID and reason at the end.
 
-        settings = settings_from(corpora, models, graph)
-        report = build(list(sources), settings, model_dirs=list(model_dirs) or None, annotated=annotated,
-                       int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
-                       progress=progress)
-        _emit(report, fmt)
+    \b
+    Examples:
+      litgraph build ~/pubmed/baseline ~/pubmed/updatefiles
+      litgraph build pubmed:"metformin AND lactic acidosis" --format json
+      litgraph build bc5cdr:dev --annotated                # the corpus's own annotations
+      litgraph build ~/pubmed/baseline --engine ray --ray-address ray://head:10001
+    """
+    from litgraph.pipeline import build
 
-    @main.command("refresh")
-    @graph_option
-    @models_option
-    @corpora_option
-    @click.option("--reextract", is_flag=True, help="Also re-run articles processed by older model versions.")
-    @_engine_options
-    def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, int8, engine, ray_address, workers,
-                    batch_size, fmt, progress):
-        """Apply what changed in the sources recorded in the graph: new, revised and deleted records.
+    settings = settings_from(corpora, models, graph)
+    report = build(list(sources), settings, model_dirs=list(model_dirs) or None, annotated=annotated,
+                   int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
+                   progress=progress)
+    _emit(report, fmt)
 
-        Folders of update files: the files not yet applied, in order (DeleteCitation removes the
-        article and its evidence). pubmed: queries: records added or revised since the last
-        watermark. Cost grows with the changes, not with the graph. Run it from cron or a systemd
-        timer (docs/pipeline.md).
+@click.command("refresh")
+@graph_option
+@models_option
+@corpora_option
+@click.option("--reextract", is_flag=True, help="Also re-run articles processed by older model versions.")
+@_engine_options
+def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, int8, engine, ray_address, workers,
+                batch_size, fmt, progress):
+    """Apply what changed in the sources recorded in the graph: new, revised and deleted records.
 
-        \b
-        Examples:
-          litgraph refresh
-          litgraph refresh --graph ~/graphs/cardio --reextract --format json
-        """
-        from litgraph.pipeline import refresh
+    Folders of update files: the files not yet applied, in order (DeleteCitation removes the
+    article and its evidence). pubmed: queries: records added or revised since the last
+    watermark. Cost grows with the changes, not with the graph. Run it from cron or a systemd
+    timer (docs/pipeline.md).
 
-        settings = settings_from(corpora, models, graph)
-        report = refresh(settings, reextract=reextract, model_dirs=list(model_dirs) or None, annotated=annotated,
-                         int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
-                         progress=progress)
-        _emit(report, fmt)
+    \b
+    Examples:
+      litgraph refresh
+      litgraph refresh --graph ~/graphs/cardio --reextract --format json
+    """
+    from litgraph.pipeline import refresh
 
-    @main.command("quickstart")
-    @graph_option
-    @models_option
-    @corpora_option
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-    @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
-    def quickstart_cmd(graph, models, corpora, fmt, progress):
-        """The main job end to end: the models, a graph from drug–disease abstracts, two answers by name.
+    settings = settings_from(corpora, models, graph)
+    report = refresh(settings, reextract=reextract, model_dirs=list(model_dirs) or None, annotated=annotated,
+                     int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
+                     progress=progress)
+    _emit(report, fmt)
 
-        Uses the models in the models folder, or the default models shipped with litgraph (nothing is
-        trained). Reads the 500 BC5CDR dev abstracts from the corpora folder as plain text (their
-        annotations are dropped; the models extract chemicals, diseases, genes and relations), or,
-        without that corpus, a PubMed query. Prints the answers to two drug–disease queries asked by
-        name, each backed by at least two papers, and the evidence sentences of their first rows.
-        Run again, it only checks that everything is current.
+@click.command("quickstart")
+@graph_option
+@models_option
+@corpora_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@progress_option
+def quickstart_cmd(graph, models, corpora, fmt, progress):
+    """The main job end to end: the models, a graph from drug–disease abstracts, two answers by name.
 
-        \b
-        Example:
-          LITGRAPH_CORPORA=../shared/data litgraph quickstart
-        """
-        from litgraph.pipeline.quickstart import quickstart
+    Uses the models in the models folder, or the default models shipped with litgraph (nothing is
+    trained). Reads the 500 BC5CDR dev abstracts from the corpora folder as plain text (their
+    annotations are dropped; the models extract chemicals, diseases, genes and relations), or,
+    without that corpus, a PubMed query. Prints the answers to two drug–disease queries asked by
+    name, each backed by at least two papers, and the evidence sentences of their first rows.
+    Run again, it only checks that everything is current.
 
-        settings = settings_from(corpora, models, graph)
-        result = quickstart(settings, progress=progress, echo=None if fmt == "json" else click.echo)
-        if fmt == "json":
-            echo_json(result)
+    \b
+    Example:
+      LITGRAPH_CORPORA=../shared/data litgraph quickstart
+    """
+    from litgraph.pipeline.quickstart import quickstart
+
+    settings = settings_from(corpora, models, graph)
+    result = quickstart(settings, progress=progress, echo=None if fmt == "json" else click.echo)
+    if fmt == "json":
+        echo_json(result)

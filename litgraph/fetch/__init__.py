@@ -19,7 +19,8 @@ from tqdm import tqdm
 from connectors.eutils import Cursor, EUtils
 from connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
-from litgraph.fetch.sources import Source, checked_records, folder_files, parse_source, read_file
+from litgraph.fetch.formats import checked_records, read_file
+from litgraph.fetch.sources import Source, folder_files, parse_source
 from litgraph.records import Deletion, Document
 from litgraph.settings import Settings
 
