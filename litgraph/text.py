@@ -54,10 +54,14 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(s.start_char, s.end_char) for s in doc.sents]
 
 
-def abbreviations(text: str) -> list[Abbreviation]:
-    """Every occurrence of a defined short form, with the long form it was defined by."""
+@lru_cache(maxsize=256)
+def abbreviations(text: str) -> tuple[Abbreviation, ...]:
+    """Every occurrence of a defined short form, with the long form it was defined by.
+
+    Cached for the last texts: NER decoding and normalisation both ask for a document's abbreviations.
+    """
     doc = nlp()(text)
-    return [
+    return tuple(
         Abbreviation(a.start_char, a.end_char, a._.long_form.start_char, a._.long_form.end_char, a.text, a._.long_form.text)
         for a in doc._.abbreviations
-    ]
+    )

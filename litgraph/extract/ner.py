@@ -16,6 +16,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokeni
 
 from litgraph.errors import InputError
 from litgraph.extract import compact, store
+from litgraph.extract.consistency import harmonise
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
@@ -164,7 +165,7 @@ class NerTagger:
                 close()
                 current = [start, end, etype, [float(p)]]
         close()
-        return mentions
+        return harmonise(text, mentions)
 
 
 def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper | None, rng: random.Random,

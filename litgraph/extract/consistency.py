@@ -1,0 +1,43 @@
+"""Document-level consistency of NER output: an abbreviation takes the entity type of its long form.
+
+Authors define an abbreviation once ("contrast-induced nephropathy (CIN)") and use the short form
+afterwards; a token classifier sees each occurrence on its own and often types "CIN" as a chemical,
+or misses it. With the definitions found in the text (scispaCy's abbreviation detector), every
+occurrence of a short form becomes a mention of its long form's type when the long form is a
+mention, and is no mention when the long form is recognised as text but not as an entity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from litgraph.records import Mention
+from litgraph.text import Abbreviation, abbreviations
+
+
+def _long_form_mention(mentions: list[Mention], a: Abbreviation) -> Mention | None:
+    """The mention that is the long form: the same span, or one ending with it and covering most of it."""
+    best = None
+    for m in mentions:
+        if m.end == a.long_end and m.start <= a.long_start + (a.long_end - a.long_start) // 2:
+            if best is None or abs(m.start - a.long_start) < abs(best.start - a.long_start):
+                best = m
+    return best
+
+
+def harmonise(text: str, mentions: list[Mention], found: tuple[Abbreviation, ...] | None = None) -> list[Mention]:
+    """``mentions`` with every defined short form typed as its long form (see the module doc), sorted by offset."""
+    found = abbreviations(text) if found is None else found
+    if not found:
+        return mentions
+    typed: dict[str, Mention | None] = {}
+    for a in found:
+        if a.short not in typed or typed[a.short] is None:
+            typed[a.short] = _long_form_mention(mentions, a)
+    shorts = {(a.short_start, a.short_end): a.short for a in found}
+    out = [m for m in mentions if not any(m.start < e and s < m.end for s, e in shorts)]
+    for (s, e), short in shorts.items():
+        source = typed[short]
+        if source is not None:
+            out.append(replace(source, start=s, end=e, text=text[s:e], ids=[], composite=[], id_score=None))
+    return sorted(out, key=lambda m: (m.start, m.end))

@@ -1,0 +1,45 @@
+"""An abbreviation takes the entity type of its long form, in every occurrence (NER decoding)."""
+
+from __future__ import annotations
+
+from litgraph.extract.consistency import harmonise
+from litgraph.records import Mention
+
+TEXT = ("Contrast-induced nephropathy (CIN) is frequent after coronary angiography. CIN was seen in 12 of 80 "
+        "patients given iodixanol, and serum creatinine (SCr) rose. The odds ratio (OR) was 2.1; SCr fell by day 3.")
+
+
+def span(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return start, start + len(needle)
+
+
+def mention(needle: str, etype: str, nth: int = 0) -> Mention:
+    s, e = span(TEXT, needle, nth)
+    return Mention("1", s, e, TEXT[s:e], etype, score=0.9, model="ner:test")
+
+
+def test_short_forms_take_the_type_of_their_long_form():
+    predicted = [
+        mention("Contrast-induced nephropathy", "Disease"),
+        mention("CIN", "Chemical", 0),  # mistyped
+        # the second CIN is missed
+        mention("iodixanol", "Chemical"),
+        mention("creatinine", "Chemical"),
+        mention("SCr", "Chemical", 0),
+        mention("OR", "Gene"),  # "odds ratio" is no entity: its short form is none either
+    ]
+    out = {(m.start, m.end): m.type for m in harmonise(TEXT, predicted)}
+    assert out[span(TEXT, "CIN", 0)] == "Disease"
+    assert out[span(TEXT, "CIN", 1)] == "Disease"
+    assert out[span(TEXT, "SCr", 1)] == "Chemical"  # the second SCr, missed by the tagger, is added
+    assert span(TEXT, "OR") not in out
+    assert out[span(TEXT, "iodixanol")] == "Chemical" and out[span(TEXT, "Contrast-induced nephropathy")] == "Disease"
+
+
+def test_text_without_definitions_is_left_alone():
+    text = "Cocaine causes seizures."
+    predicted = [Mention("1", 0, 7, "Cocaine", "Chemical"), Mention("1", 15, 23, "seizures", "Disease")]
+    assert harmonise(text, predicted) == predicted
