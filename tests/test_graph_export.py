@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from litgraph.cli import main
 from litgraph.export import export, read_graphml, to_networkx
+from litgraph.query import run_query
 
 
 def test_graphml_round_trips_through_networkx(built_graph, tmp_path):
@@ -50,8 +51,8 @@ def test_neo4j_import_files(built_graph, tmp_path):
 
 
 def test_query_subgraph_export(built_graph, tmp_path):
-    entity = built_graph.query("top-entities", {"type": "Disease", "limit": 1})[0]["id"]
-    rows = built_graph.query("adverse-effects", {"entity": entity})
+    entity = run_query(built_graph, "top-entities", {"type": "Disease", "limit": 1}, settings=built_graph.settings)[0]["id"]
+    rows = run_query(built_graph, "adverse-effects", {"entity": entity}, settings=built_graph.settings)
     sub = to_networkx(built_graph, "adverse-effects", {"entity": entity})
     assert entity in sub and {r["chemical"] for r in rows} <= set(sub)
     assert {a["type"] for *_, a in sub.edges(data=True)} >= {"INDUCES"}
@@ -68,10 +69,10 @@ def test_cli_query_stats_export(built_graph, tmp_path):
     with LadybugStore(copy) as store:
         store.bulk_load_parquet(tmp_path / "pq")
     runner = CliRunner()
-    entity = built_graph.query("top-entities", {"type": "Chemical", "limit": 1})[0]["id"]
+    entity = run_query(built_graph, "top-entities", {"type": "Chemical", "limit": 1}, settings=built_graph.settings)[0]["id"]
     result = runner.invoke(main, ["query", "adverse-effects", "--param", f"entity={entity}", "--graph", str(copy), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == built_graph.query("adverse-effects", {"entity": entity})
+    assert json.loads(result.output) == run_query(built_graph, "adverse-effects", {"entity": entity}, settings=built_graph.settings)
     result = runner.invoke(main, ["query", "top-entities", "-p", "limit=3", "--graph", str(copy), "--format", "csv"])
     assert result.exit_code == 0 and result.output.splitlines()[0] == "id,name,type,articles"
     result = runner.invoke(main, ["query", "top-entities", "-p", "limit=3", "--graph", str(copy)])

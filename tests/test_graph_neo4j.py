@@ -9,6 +9,7 @@ import pytest
 from litgraph.errors import InputError, LitgraphError
 from litgraph.settings import Settings
 from litgraph.store import open_store
+from litgraph.query import run_query
 
 SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
 
@@ -49,16 +50,16 @@ def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
     neo4j_store.upsert_documents(graph_docs)
     assert neo4j_store.stats() == built_graph.stats()
     for name, params in (("top-entities", {"limit": 10}), ("top-entities", {"type": "Gene", "limit": 5})):
-        assert neo4j_store.query(name, params) == built_graph.query(name, params)
+        assert run_query(neo4j_store, name, params, settings=neo4j_store.settings) == run_query(built_graph, name, params, settings=built_graph.settings)
     # the most mentioned chemical that induces something (the most mentioned of all may induce nothing)
-    chemicals = [r["id"] for r in built_graph.query("top-entities", {"type": "Chemical", "limit": 1000})]
-    entity = next(c for c in chemicals if built_graph.query("adverse-effects", {"entity": c}))
+    chemicals = [r["id"] for r in run_query(built_graph, "top-entities", {"type": "Chemical", "limit": 1000}, settings=built_graph.settings)]
+    entity = next(c for c in chemicals if run_query(built_graph, "adverse-effects", {"entity": c}, settings=built_graph.settings))
     for name, params in (("adverse-effects", {"entity": entity}), ("co-mentions", {"entity": entity}),
                          ("new-since", {"since": 0})):
-        assert neo4j_store.query(name, params) == built_graph.query(name, params)
-    other = built_graph.query("adverse-effects", {"entity": entity})[0]["disease"]
-    assert neo4j_store.query("evidence", {"a": entity, "b": other}) == built_graph.query("evidence", {"a": entity, "b": other})
-    assert neo4j_store.query("path", {"a": entity, "b": other})[0]["hops"] == 1
+        assert run_query(neo4j_store, name, params, settings=neo4j_store.settings) == run_query(built_graph, name, params, settings=built_graph.settings)
+    other = run_query(built_graph, "adverse-effects", {"entity": entity}, settings=built_graph.settings)[0]["disease"]
+    assert run_query(neo4j_store, "evidence", {"a": entity, "b": other}, settings=neo4j_store.settings) == run_query(built_graph, "evidence", {"a": entity, "b": other}, settings=built_graph.settings)
+    assert run_query(neo4j_store, "path", {"a": entity, "b": other}, settings=neo4j_store.settings)[0]["hops"] == 1
 
 
 @pytest.mark.neo4j

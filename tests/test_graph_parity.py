@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from litgraph.store.backends.ladybug import LadybugStore
 from litgraph.cli import main
 from litgraph.errors import InputError, LitgraphError
-from litgraph.query import get_query, list_queries
+from litgraph.query import run_query, get_query, list_queries
 from litgraph.settings import Settings
 from litgraph.store import open_store
 
@@ -43,7 +43,7 @@ def stores(graph_docs, data_dir, tmp_path_factory):
 
 def _outcome(store, name, params):
     try:
-        return store.query(name, dict(params))
+        return run_query(store, name, dict(params), settings=store.settings)
     except LitgraphError as err:
         return (type(err).__name__, err.exit_code, str(err))
 
@@ -71,7 +71,7 @@ def test_every_example_gives_the_same_rows(stores):
 
 
 def _entities(stores, kind, n=6):
-    return [r["id"] for r in stores[0].query("top-entities", {"type": kind, "limit": n})]
+    return [r["id"] for r in run_query(stores[0], "top-entities", {"type": kind, "limit": n}, settings=stores[0].settings)]
 
 
 def test_every_query_on_the_most_connected_entities(stores):
@@ -201,5 +201,5 @@ def test_no_notification_warnings(stores, caplog):
     _, neo4j = stores
     with caplog.at_level("WARNING"):
         neo4j.run_cypher("MATCH (n:NoSuchLabelAnywhere) RETURN n.no_such_property AS x")
-        neo4j.query("new-since", {"since": 2000})
+        run_query(neo4j, "new-since", {"since": 2000}, settings=neo4j.settings)
     assert not [r for r in caplog.records if r.name.startswith("neo4j")]

@@ -155,7 +155,7 @@ def test_store_query_and_dataframe(built_graph):
     assert list(frame.columns) == ["id", "name", "type", "articles"] and len(frame) == 3
     empty = query_frame(built_graph, "drugs-for-disease", {"disease": "MESH:D999999999"})
     assert empty.empty and list(empty.columns)[:2] == ["chemical", "name"]
-    assert built_graph.query("top-entities", {"limit": 3}) == frame.to_dict("records")
+    assert run_query(built_graph, "top-entities", {"limit": 3}, settings=built_graph.settings) == frame.to_dict("records")
 
 
 @pytest.mark.slow

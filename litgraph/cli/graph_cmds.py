@@ -124,7 +124,7 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, graph
       litgraph query adverse-effects --param entity=MESH:D008012
       litgraph query evidence -p a=lidocaine -p b="cardiac asystole" --format json
     """
-    from litgraph.query import list_queries
+    from litgraph.query import list_queries, run_query
 
     if list_:
         for q in list_queries():
@@ -140,7 +140,7 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, graph
         raise InputError("give a query NAME or --list (e.g. litgraph query --list)")
     settings = settings_from(graph=graph)
     params = _params(param)
-    rows = _read(settings, lambda store: store.query(name, params))
+    rows = _read(settings, lambda store: run_query(store, name, params, settings=store.settings))
     if fmt == "json":
         echo_json(rows)
     elif fmt == "csv":

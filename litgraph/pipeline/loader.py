@@ -46,6 +46,24 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+def annotate_isolating(annotator: Annotator, docs: list[Document], batch_size: int,
+                       fail: Callable[[Document, str], None]) -> list[Document]:
+    """``annotator.annotate(docs)`` in batches of ``batch_size``; when a batch fails (the error is logged), each
+    document is annotated alone, and the ones that still fail go to ``fail(doc, reason)`` and are left out.
+    Every engine isolates a bad record this way."""
+    try:
+        return list(annotator.annotate(docs, batch_size=batch_size))
+    except Exception as err:
+        log.info("extraction failed on a batch of %d (%s); retrying one document at a time", len(docs), _reason(err))
+    done = []
+    for doc in docs:
+        try:
+            done.extend(annotator.annotate([doc], batch_size=1))
+        except Exception as err:
+            fail(doc, _reason(err))
+    return done
+
+
 class BatchLoader:
     """Collects records and writes them to the store a batch at a time.
 
@@ -173,18 +191,8 @@ class BatchLoader:
     def _annotate(self, docs: list[Document]) -> list[Document]:
         if self.annotator is None:
             return docs
-        annotator = self.annotator()
-        try:
-            return list(annotator.annotate(docs, batch_size=self.extract_batch_size))
-        except Exception as err:  # isolate the record(s) that break the batch
-            log.info("extraction failed on a batch (%s); retrying one document at a time", _reason(err))
-        done = []
-        for doc in docs:
-            try:
-                done.extend(annotator.annotate([doc], batch_size=1))
-            except Exception as err:
-                self.fail(doc.pmid, "extract", _reason(err))
-        return done
+        return annotate_isolating(self.annotator(), docs, self.extract_batch_size,
+                                  lambda doc, reason: self.fail(doc.pmid, "extract", reason))
 
     def _load(self, docs: list[Document]) -> None:
         try:

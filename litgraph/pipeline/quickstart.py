@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from litgraph.pipeline.build import build, model_versions
+from litgraph.pipeline.build import build
+from litgraph.pipeline.models import model_versions
 from litgraph.settings import Settings
 
 #: Read offline, as plain text (``corpora.resolve_corpus`` finds it in the corpora folder).

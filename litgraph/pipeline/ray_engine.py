@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from litgraph.errors import InputError
 from litgraph.pipeline.ledger import Ledger
-from litgraph.pipeline.loader import BatchLoader
+from litgraph.pipeline.loader import BatchLoader, annotate_isolating
 from litgraph.pipeline.local import run_unit, today
 from litgraph.pipeline.plan import Work
 from litgraph.pipeline.report import BuildReport, Failure
@@ -80,19 +80,10 @@ def _records_then_error(records, error: str | None):
 
 
 def _annotate(annotator, docs, shard, failures, batch_size):
-    if not docs:
-        return []
-    try:
-        return list(annotator.annotate(docs, batch_size=16))
-    except Exception:
-        pass
-    out = []
-    for doc in docs:
-        try:
-            out.extend(annotator.annotate([doc], batch_size=1))
-        except Exception as err:
-            failures.append({"pmid": doc.pmid, "source": shard, "stage": "extract", "reason": f"{type(err).__name__}: {err}"})
-    return out
+    def fail(doc, reason: str) -> None:
+        failures.append({"pmid": doc.pmid, "source": shard, "stage": "extract", "reason": reason})
+
+    return annotate_isolating(annotator, docs, batch_size, fail) if docs else []
 
 
 def read_shard(path: Path):
@@ -107,7 +98,7 @@ class ShardWorker:
     """A Ray actor holding the models; ``run`` returns a shard's output as Parquet bytes."""
 
     def __init__(self, settings, model_dirs, annotated: bool, int8: bool, threads: int):
-        from litgraph.pipeline.build import Models
+        from litgraph.pipeline.models import Models
 
         self.settings = settings.with_(threads=max(1, threads))  # the driver's settings; torch threads of this worker
         self.models = Models(settings, model_dirs, annotated=annotated, int8=int8)

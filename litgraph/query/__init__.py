@@ -21,6 +21,7 @@ import decimal
 import logging
 import re
 import sysconfig
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -221,14 +222,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: The normaliser each open store resolved names with (loaded once per store, on the first name to resolve).
+_NORMALISERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _needs_normaliser(query: NamedQuery, params: dict[str, Any]) -> bool:
+    """True when an entity parameter is given as a name (a CURIE, or no entity parameter, needs none)."""
+    return any(p.kind == "entity" and params.get(p.name, p.default) is not None
+               and not CURIE.match(str(params.get(p.name, p.default)).strip()) for p in query.params)
+
+
 def run_query(store: "GraphStore", name: str, params: dict[str, Any] | None = None, *, normaliser=None,
               settings: "Settings | None" = None) -> list[dict]:
-    """Run the named query on ``store``; rows as plain dicts (names resolved with ``normaliser``, or the one
-    built for ``settings``)."""
+    """Run the named query on ``store``; rows as plain dicts.
+
+    Entity names are resolved with ``normaliser``, or with the one built for ``settings`` (pass
+    ``store.settings`` for the store's own), loaded only when a parameter is a name rather than a CURIE
+    and then kept for the store; without either, names are matched against the graph.
+    """
     query = get_query(name)
-    if normaliser is None and any(p.kind == "entity" for p in query.params):
-        normaliser = load_normaliser(settings)
-    bound = bind_params(store, query, params or {}, normaliser=normaliser)
+    params = params or {}
+    if normaliser is None and settings is not None and _needs_normaliser(query, params):
+        cached = _NORMALISERS.get(store)
+        if cached is None or cached[0] is not settings:
+            cached = _NORMALISERS[store] = (settings, load_normaliser(settings))
+        normaliser = cached[1]
+    bound = bind_params(store, query, params, normaliser=normaliser)
     text = _with_labels(store, query, query.text(store.backend), bound)
     if text is None:
         return []

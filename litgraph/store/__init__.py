@@ -1,9 +1,12 @@
 """The graph store: one small interface (``GraphStore``) over the embedded LadybugDB store and Neo4j.
 
+>>> from litgraph.query import run_query
 >>> from litgraph.settings import Settings
 >>> with open_store(Settings.from_env(graph="my-graph")) as store:   # doctest: +SKIP
 ...     store.upsert_documents(docs)
-...     store.query("adverse-effects", {"chemical": "MESH:D008094"})
+...     run_query(store, "adverse-effects", {"entity": "MESH:D008094"})
+
+The query layer (``litgraph.query``) sits above this one and is never imported by it.
 """
 
 from __future__ import annotations

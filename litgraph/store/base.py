@@ -34,12 +34,12 @@ class GraphStore(abc.ABC):
     """A litgraph knowledge graph: articles, entities, mentions, evidence and aggregated edges.
 
     Use as a context manager (``with open_store(settings) as store: ...``). Entities left without
-    any mention or evidence after a delete or a revision are removed with their node.
+    any mention or evidence after a delete or a revision are removed with their node. Named queries run
+    on a store through the query layer above it: ``litgraph.query.run_query(store, name, params)``.
     """
 
     backend: str = ""
-    settings = None  # the Settings the store was opened with (used to load the normaliser for queries)
-    _normaliser = False  # not loaded yet
+    settings = None  # the Settings the store was opened with (the query library resolves names with them)
 
     def __enter__(self) -> "GraphStore":
         return self
@@ -123,18 +123,6 @@ class GraphStore(abc.ABC):
             self._delete_article_nodes(rows)
         self._recompute(keys)
         self._remove_orphans(entities | {(k.subject_label, k.subject) for k in keys} | {(k.object_label, k.object) for k in keys})
-
-    def query(self, name: str, params: dict | None = None) -> list[dict]:
-        """Run a named query from the query library (``queries/NAME.cypher``) and return its rows.
-
-        Entity parameters take names or CURIEs; names are resolved by the normaliser built for the
-        store's settings when there is one, else by the entity names in the graph.
-        """
-        from litgraph.query import load_normaliser, run_query
-
-        if self._normaliser is False:
-            self._normaliser = load_normaliser(self.settings)
-        return run_query(self, name, params or {}, normaliser=self._normaliser)
 
     def labels_of(self, curie: str, labels: Iterable[str] = ENTITY_LABELS) -> list[str]:
         """The entity labels (among ``labels``) that have a node with this CURIE, most mentioned first."""
