@@ -4,7 +4,7 @@ Builds gzip'd baseline files of 100,000 and 300,000 records in a temporary folde
 PubMed samples (each record copied with a fresh PMID), then, each in its own process so that
 peak RSS is its own:
 
-* ``litgraph``: ``connectors.pubmed_xml.read_pubmed_xml`` (full Documents: sections, MeSH, ...);
+* ``litgraph``: ``litgraph.connectors.pubmed_xml.read_pubmed_xml`` (full Documents: sections, MeSH, ...);
 * ``bare-iterparse``: a bare ``lxml.etree.iterparse`` loop over the same file that only clears
   elements (the floor for any lxml-based parser);
 * ``bio-entrez-read``: ``Bio.Entrez.read`` on a 10,000-record file. ``Bio.Entrez.parse`` (its
@@ -35,7 +35,7 @@ RESULTS = REPO / "bench" / "results" / "ingest_pubmed_xml.json"
 
 CHILD = {
     "litgraph": """
-from connectors.pubmed_xml import read_pubmed_xml
+from litgraph.connectors.pubmed_xml import read_pubmed_xml
 n = sum(1 for _ in read_pubmed_xml(PATH))
 """,
     "bare-iterparse": """

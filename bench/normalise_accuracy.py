@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from litgraph.corpora import load_corpus  # noqa: E402
+from litgraph.fetch.corpora import load_corpus  # noqa: E402
 from litgraph.normalise import STEPS, Normaliser, build_index, evaluate  # noqa: E402
 from litgraph.normalise.normaliser import TRAIN_SPLITS, train_documents  # noqa: E402
 from litgraph.settings import Settings  # noqa: E402

@@ -79,7 +79,7 @@ def main() -> None:
 
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        from litgraph.corpora import load_corpus
+        from litgraph.fetch.corpora import load_corpus
         from litgraph.normalise import Index, Normaliser
         from litgraph.settings import Settings
 

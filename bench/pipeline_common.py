@@ -26,7 +26,7 @@ def settings():
 def abstracts(count: int, *, first_pmid: int | None = None) -> list:
     """``count`` PubMed abstracts of the annotated corpora with their gold annotations, cycled and
     renumbered from ``first_pmid`` when more are asked for than the corpora hold (about 2,190)."""
-    from litgraph.corpora import load_corpus
+    from litgraph.fetch.corpora import load_corpus
 
     pool, seen = [], set()
     for name in CORPORA:
@@ -47,7 +47,7 @@ def abstracts(count: int, *, first_pmid: int | None = None) -> list:
 
 
 def write_pubtator(docs, folder: Path, per_file: int, stem: str = "part") -> list[Path]:
-    from connectors.pubtator import write_pubtator as write
+    from litgraph.connectors.pubtator import write_pubtator as write
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

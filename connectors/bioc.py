@@ -23,9 +23,9 @@ from typing import IO, Any, Iterable, Iterator
 
 from lxml import etree
 
-from connectors.pubtator import BIORED_TYPES, TYPE_MAP, check_span, format_ids, make_relation, register_ids, split_ids
-from connectors.ids import from_curie
-from connectors.files import GZIP_ERRORS, gzip_error, open_input
+from litgraph.connectors.pubtator import BIORED_TYPES, TYPE_MAP, check_span, format_ids, make_relation, register_ids, split_ids
+from litgraph.connectors.ids import from_curie
+from litgraph.connectors.files import GZIP_ERRORS, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation
 

@@ -1,7 +1,7 @@
 """NCBI E-utilities client for PubMed: esearch (history server), epost, efetch in batches.
 
 Responses of esearch and epost are parsed with Biopython's ``Bio.Entrez.read``; efetch output is
-PubMed XML, parsed by :mod:`connectors.pubmed_xml`. The HTTP layer is our own because
+PubMed XML, parsed by :mod:`litgraph.connectors.pubmed_xml`. The HTTP layer is our own because
 ``Bio.Entrez`` hard-codes NCBI's address (tests and mirrors need ``LITGRAPH_EUTILS_URL``) and
 sleeps 15 s between retries; here:
 
@@ -39,7 +39,7 @@ from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
 from tqdm import tqdm
 
-from connectors.pubmed_xml import OnError, parse_pubmed_xml
+from litgraph.connectors.pubmed_xml import OnError, parse_pubmed_xml
 from litgraph.errors import InputError
 from litgraph.records import Deletion, Record
 from litgraph.settings import redact

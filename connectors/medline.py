@@ -14,8 +14,8 @@ from typing import Iterator
 
 from Bio import Medline
 
-from connectors.pubmed_xml import OnError
-from connectors.files import GZIP_ERRORS, gzip_error, open_input
+from litgraph.connectors.pubmed_xml import OnError
+from litgraph.connectors.files import GZIP_ERRORS, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import AbstractSection, Document, MeshHeading
 

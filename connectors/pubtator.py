@@ -5,7 +5,7 @@ A document is ``PMID|t|title``, ``PMID|a|abstract``, then tab-separated mention 
 Handled quirks: ``|`` composite ids with a 7th column, ``-1``/``-`` for "not normalised",
 BioRED comma-separated ids, ``|`` inside variant ids (never split), NCBI-disease ``+`` ids,
 leading spaces in ids, ``MESH:`` prefixes, CRLF line ends, leading blank lines and
-duplicate PMIDs (all yielded; see ``litgraph.corpora`` for de-duplication).
+duplicate PMIDs (all yielded; see ``litgraph.fetch.corpora`` for de-duplication).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from connectors.files import GZIP_ERRORS, gzip_error, open_input
-from connectors.ids import from_curie, to_curie
+from litgraph.connectors.files import GZIP_ERRORS, gzip_error, open_input
+from litgraph.connectors.ids import from_curie, to_curie
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation, valid_pmid
 

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from litgraph.corpora import load_corpus
+from litgraph.fetch.corpora import load_corpus
 from litgraph.extract import default_base_model
 from litgraph.extract.data import NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import NerScorer, RelationScorer

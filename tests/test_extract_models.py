@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.pubtator import write_pubtator
+from litgraph.connectors.pubtator import write_pubtator
 from litgraph.cli import main
-from litgraph.corpora import load_corpus
+from litgraph.fetch.corpora import load_corpus
 from litgraph.errors import InputError
 from litgraph.extract import Extractor, default_base_model
 from litgraph.extract.corpus import load
@@ -151,7 +151,7 @@ def test_eval_commands_write_the_contract_json(tiny_models, settings, tmp_path, 
 
 
 def test_extractor_streams_annotated_documents(tiny_models, normaliser_settings, samples_dir):
-    from connectors.pubmed_xml import read_pubmed_xml
+    from litgraph.connectors.pubmed_xml import read_pubmed_xml
 
     extractor = Extractor.from_settings(normaliser_settings, [tiny_models["re"], tiny_models["ner"]])
     assert [v.split(":")[0] for v in extractor.model_versions] == ["ner", "re"]
@@ -169,7 +169,7 @@ def test_extractor_streams_annotated_documents(tiny_models, normaliser_settings,
 
 
 def test_extract_command_writes_annotated_pubtator(tiny_models, normaliser_settings, settings, tmp_path):
-    from connectors.pubtator import read_pubtator
+    from litgraph.connectors.pubtator import read_pubtator
 
     docs = _slice(settings, "bc5cdr:dev", 3, tmp_path / "in.txt")
     out = tmp_path / "out.pubtator"

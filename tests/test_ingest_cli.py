@@ -7,8 +7,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from connectors.bioc import read_bioc_xml
-from connectors.pubtator import parse_pubtator
+from litgraph.connectors.bioc import read_bioc_xml
+from litgraph.connectors.pubtator import parse_pubtator
 from litgraph import fetch
 from litgraph.cli import main
 from litgraph.errors import InputError

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from litgraph.fetch.formats import read_file, sniff
-from connectors.bioc import read_bioc_json, read_bioc_xml, write_bioc_json, write_bioc_xml
-from connectors.pubtator import parse_pubtator, read_pubtator, write_pubtator
+from litgraph.connectors.bioc import read_bioc_json, read_bioc_xml, write_bioc_json, write_bioc_xml
+from litgraph.connectors.pubtator import parse_pubtator, read_pubtator, write_pubtator
 from litgraph.errors import InputError
 
 # file -> (docs, distinct PMIDs, mentions, relations), from the data README

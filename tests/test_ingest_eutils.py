@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from connectors.eutils import MAX_HITS, Cursor, EUtils, RateLimiter
+from litgraph.connectors.eutils import MAX_HITS, Cursor, EUtils, RateLimiter
 from litgraph import fetch
 from litgraph.errors import InputError
 from litgraph.records import Document
@@ -160,7 +160,7 @@ def test_short_efetch_answers_are_completed_by_asking_again(eutils_server, clien
 
 
 def test_records_that_never_arrive_are_reported(eutils_server, client, sample_articles):
-    from connectors.eutils import MISSING
+    from litgraph.connectors.eutils import MISSING
 
     lost = sorted(sample_articles)[:2]
     eutils_server.withhold = set(lost)

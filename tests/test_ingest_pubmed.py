@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from connectors.medline import read_medline
-from connectors.pubmed_xml import check_md5, read_pubmed_xml
+from litgraph.connectors.medline import read_medline
+from litgraph.connectors.pubmed_xml import check_md5, read_pubmed_xml
 from litgraph.errors import InputError
 from litgraph.records import Deletion, Document
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from litgraph.cli import main
-from litgraph.corpora import load_corpus
+from litgraph.fetch.corpora import load_corpus
 from litgraph.settings import Settings
 
 
@@ -170,7 +170,7 @@ def test_corrected_annotations_are_loaded_again(psettings, tmp_path):
 
 
 def test_biored_after_bc5cdr_loads_biored_annotations_of_the_shared_pmids(psettings, tmp_path, data_dir):
-    from connectors.pubtator import write_pubtator
+    from litgraph.connectors.pubtator import write_pubtator
     from litgraph.pipeline import build
 
     settings = Settings.from_env(corpora=str(data_dir))
@@ -224,7 +224,7 @@ def _truncated_gzip(samples_dir: Path, path: Path) -> Path:
 
 
 def _bad_jsonl(samples_dir: Path, path: Path) -> Path:
-    from connectors.pubmed_xml import read_pubmed_xml
+    from litgraph.connectors.pubmed_xml import read_pubmed_xml
     from litgraph.records import to_json
 
     docs = list(read_pubmed_xml(samples_dir / "baseline" / "pubmed26n1334.xml.gz"))[:5]
@@ -268,7 +268,7 @@ def test_a_file_that_breaks_midway_keeps_its_records_before_the_fault_and_is_sho
 
 _WRITER = r'''
 import sys
-from litgraph.corpora import load_corpus
+from litgraph.fetch.corpora import load_corpus
 from litgraph.settings import Settings
 from litgraph.store import open_store
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from litgraph.corpora import load_corpus
+from litgraph.fetch.corpora import load_corpus
 from litgraph.errors import InputError
 from litgraph.normalise import evaluate
 

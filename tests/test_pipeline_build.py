@@ -8,7 +8,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from connectors.pubtator import read_pubtator, write_pubtator
+from litgraph.connectors.pubtator import read_pubtator, write_pubtator
 from litgraph.cli import main
 from litgraph.pipeline import build
 from litgraph.store import open_store

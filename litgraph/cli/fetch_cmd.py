@@ -87,7 +87,7 @@ def fetch(sources: tuple[str, ...], fmt: str, out: Path | None, since, progress:
 def _missing(failures: list[tuple[str, str]], out: Path | None) -> None:
     """Requested PMIDs that E-utilities never delivered: listed in ``OUT.missing`` (one per line, the form
     ``pmid:@FILE`` reads) and an exit status of 1, so that no run ends with records silently lost."""
-    from connectors.eutils import MISSING
+    from litgraph.connectors.eutils import MISSING
     from litgraph.errors import LitgraphError
 
     missing = [pmid for pmid, reason in failures if reason == MISSING]
@@ -108,7 +108,7 @@ def _missing(failures: list[tuple[str, str]], out: Path | None) -> None:
 
 def _write_file(out: Path, fmt: str, records, resumable: bool) -> None:
     """Write through ``out.part``; rename when complete. A resumable fetch keeps its part file."""
-    from connectors.eutils import Cursor
+    from litgraph.connectors.eutils import Cursor
     from litgraph.fetch.formats import record_output
 
     part = out.with_name(out.name + ".part")

@@ -33,7 +33,7 @@ def _emit(report, fmt: str) -> None:
         echo_json(report.to_dict())
     else:
         click.echo(report.summary())
-    from connectors.eutils import MISSING
+    from litgraph.connectors.eutils import MISSING
     from litgraph.errors import LitgraphError
 
     missing = [f.pmid for f in report.failures if f.reason == MISSING]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from litgraph.corpora import load_corpus, resolve
+from litgraph.fetch.corpora import load_corpus, resolve
 from litgraph.errors import InputError
 from litgraph.extract.store import sha256
 from litgraph.records import Document

@@ -16,8 +16,8 @@ from typing import Iterator
 
 from tqdm import tqdm
 
-from connectors.eutils import Cursor, EUtils
-from connectors.pubmed_xml import OnError
+from litgraph.connectors.eutils import Cursor, EUtils
+from litgraph.connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
 from litgraph.fetch.formats import checked_records, read_file
 from litgraph.fetch.sources import Source, folder_files, parse_source

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
-from connectors.files import GZIP_ERRORS, gzip_error, open_input
-from connectors.pubmed_xml import OnError
+from litgraph.connectors.files import GZIP_ERRORS, gzip_error, open_input
+from litgraph.connectors.pubmed_xml import OnError
 from litgraph.errors import InputError
 from litgraph.records import Deletion, Record, check_record, from_json, to_json
 
@@ -122,31 +122,31 @@ def _first_line_is_record(path: Path, lines: int = 5) -> bool:
 # -------------------------------------------------------------------------------------------- readers
 
 def _read_pubmed_xml(path: Path, on_error: OnError | None) -> Iterator[Record]:
-    from connectors.pubmed_xml import read_pubmed_xml
+    from litgraph.connectors.pubmed_xml import read_pubmed_xml
 
     return read_pubmed_xml(path, on_error=on_error)
 
 
 def _read_medline(path: Path, on_error: OnError | None) -> Iterator[Record]:
-    from connectors.medline import read_medline
+    from litgraph.connectors.medline import read_medline
 
     return read_medline(path, on_error=on_error)
 
 
 def _read_pubtator(path: Path, on_error: OnError | None) -> Iterator[Record]:
-    from connectors.pubtator import read_pubtator
+    from litgraph.connectors.pubtator import read_pubtator
 
     return read_pubtator(path)
 
 
 def _read_bioc_xml(path: Path, on_error: OnError | None) -> Iterator[Record]:
-    from connectors.bioc import read_bioc_xml
+    from litgraph.connectors.bioc import read_bioc_xml
 
     return read_bioc_xml(path)
 
 
 def _read_bioc_json(path: Path, on_error: OnError | None) -> Iterator[Record]:
-    from connectors.bioc import read_bioc_json
+    from litgraph.connectors.bioc import read_bioc_json
 
     return read_bioc_json(path)
 
@@ -304,7 +304,7 @@ class RecordWriter:
     def header(self) -> None:
         """Write what comes before the first record."""
         if self.fmt == "bioc":
-            from connectors.bioc import bioc_xml_header
+            from litgraph.connectors.bioc import bioc_xml_header
 
             self.out.write(bioc_xml_header())
 
@@ -316,13 +316,13 @@ class RecordWriter:
             self.skipped += 1
             return
         elif self.fmt == "pubtator":
-            from connectors.pubtator import write_pubtator
+            from litgraph.connectors.pubtator import write_pubtator
 
             text = io.StringIO()
             write_pubtator([record], text)
             self.out.write(text.getvalue().encode("utf-8"))
         else:
-            from connectors.bioc import bioc_document_xml
+            from litgraph.connectors.bioc import bioc_document_xml
 
             self.out.write(bioc_document_xml(record))
         self.written += 1
@@ -330,7 +330,7 @@ class RecordWriter:
     def footer(self) -> None:
         """Write what comes after the last record."""
         if self.fmt == "bioc":
-            from connectors.bioc import BIOC_XML_FOOTER
+            from litgraph.connectors.bioc import BIOC_XML_FOOTER
 
             self.out.write(BIOC_XML_FOOTER)
 

@@ -24,7 +24,7 @@ class Source:
 
 def parse_source(source: str, settings=None) -> Source:
     """Classify a source string; InputError when it is none of the accepted forms."""
-    from litgraph.corpora import CORPORA, resolve
+    from litgraph.fetch.corpora import CORPORA, resolve
 
     if not isinstance(source, str) or not source.strip():
         raise InputError("empty source: give pubmed:\"QUERY\", pmid:1,2,3, a corpus name (bc5cdr:train), a file or a "

@@ -45,7 +45,7 @@ def evaluate(normaliser, docs: Iterable[Document], types: Sequence[str] = TYPES,
 def evaluate_corpus(settings, corpus: str, exclude: set[str] = frozenset(), normaliser=None) -> dict:
     """``evaluate`` on a corpus by name or file: its gold mentions (each PMID once, ``exclude`` left out),
     scored on the entity types the corpus annotates (``litgraph eval normalise``)."""
-    from litgraph.corpora import read_documents, resolve
+    from litgraph.fetch.corpora import read_documents, resolve
     from litgraph.normalise.normaliser import Normaliser
 
     ref = resolve(corpus, settings)

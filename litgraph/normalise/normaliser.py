@@ -61,7 +61,7 @@ def index_path(settings: Settings) -> Path:
 
 def train_documents(settings: Settings, splits: Sequence[str] = TRAIN_SPLITS, exclude: set[str] = frozenset()):
     """Documents of the train splits found in the corpora folder (missing ones are skipped with a warning)."""
-    from litgraph.corpora import load_corpus, resolve
+    from litgraph.fetch.corpora import load_corpus, resolve
 
     docs, used = [], []
     for name in splits:

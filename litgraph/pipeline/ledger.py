@@ -57,7 +57,7 @@ class SourceEntry:
 def canonical_source(source: str, settings=None) -> str:
     """The ledger key of a source: absolute path for files, folders and corpus names (``bc5cdr:dev``),
     the string itself otherwise (``pubmed:``, ``pmid:``)."""
-    from litgraph.corpora import CORPORA, resolve
+    from litgraph.fetch.corpora import CORPORA, resolve
 
     name, sep, _split = source.partition(":")
     if sep and name in CORPORA:

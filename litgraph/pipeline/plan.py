@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from connectors.eutils import MISSING as _MISSING
+from litgraph.connectors.eutils import MISSING as _MISSING
 from litgraph.pipeline.ledger import SourceEntry, Unit, file_fingerprint
 
 
@@ -64,7 +64,7 @@ def plan(entry: SourceEntry, units, versions: list[str], *, mode: str, reextract
         same_models = old is not None and old.models == versions
         # Records that failed in extraction or loading may succeed now (a store that was down, a fixed
         # model): such a unit is read again; what is in the graph already is skipped by its hash.
-        # So may records E-utilities never delivered (``connectors.eutils.MISSING``).
+        # So may records E-utilities never delivered (``litgraph.connectors.eutils.MISSING``).
         retry = old is not None and any(f.get("stage") in ("extract", "load") or f.get("reason") == _MISSING
                                         for f in old.failures)
         since = None

@@ -38,7 +38,7 @@ MIN_PAPERS = 2
 
 def source(settings: Settings) -> str:
     """What the quickstart reads: the BC5CDR dev abstracts when the corpora folder has them, else PubMed."""
-    from litgraph.corpora import resolve
+    from litgraph.fetch.corpora import resolve
     from litgraph.errors import InputError
 
     try:

@@ -37,7 +37,7 @@ def _bioc_xml() -> bytes:
 
 
 def _bioc_json() -> str:
-    from connectors.bioc import write_bioc_json
+    from litgraph.connectors.bioc import write_bioc_json
 
     out = io.StringIO()
     write_bioc_json([DOC], out)
