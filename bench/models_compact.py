@@ -1,7 +1,7 @@
 """What packing costs: dev scores of the full fine-tuned models against their packed forms (a 2-, 4- or 8-bit
 weight delta over the base), sizes, and per-type relation thresholds against one threshold per corpus.
 
-    python bench/models_compact.py --ner FULL_NER_DIR --re FULL_RE_DIR [--limit N] [--ship]
+    python bench/models_compact.py --ner FULL_NER_DIR --re FULL_RE_DIR [--limit N] [--bits 8,4,2] [--ship]
 
 --ship writes the 4-bit forms, with per-type thresholds tuned on dev and their measured dev scores, to
 litgraph/extract/shipped/{ner,re} (the default models of the package). Writes bench/results/models_compact.json.
@@ -30,7 +30,6 @@ from litgraph.settings import Settings
 RESULTS = Path(__file__).parent / "results"
 NER_DEV = ("bc5cdr:dev", "ncbi-disease:dev", "biored:dev")
 RE_DEV = ("bc5cdr:dev", "biored:dev")
-BITS = (8, 4, 2)
 
 
 def size(folder: Path) -> int:
@@ -67,6 +66,7 @@ def main() -> None:
     parser.add_argument("--ner-summary", type=Path, help="`litgraph train --format json` output of --ner, when its litgraph.json lacks it")
     parser.add_argument("--re-summary", type=Path, help="the same for --re")
     parser.add_argument("--limit", type=int, default=None, help="documents per dev split (default: all)")
+    parser.add_argument("--bits", default="8,4,2", help="packed widths to compare with the full weights (4 is always included)")
     parser.add_argument("--ship", action="store_true", help="write the 4-bit forms to the package's shipped models")
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -82,7 +82,7 @@ def main() -> None:
             model.meta["training"] = training_record(json.loads(summary.read_text()))
     ner_dirs = {"full": args.ner}
     re_dirs = {"full": args.re}
-    for bits in BITS:
+    for bits in sorted({int(b) for b in args.bits.split(",")} | {4}, reverse=True):
         ner_dirs[f"{bits}-bit"] = tmp / f"ner-{bits}"
         full_ner.pack(args.ner, ner_dirs[f"{bits}-bit"], bits)
         re_dirs[f"{bits}-bit"] = tmp / f"re-{bits}"
