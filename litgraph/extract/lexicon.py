@@ -35,11 +35,10 @@ class Lexicon:
 
     @classmethod
     def load(cls, settings) -> "Lexicon":
-        """The lexicon of the normalisation index of ``settings`` (built by ``litgraph normalise build-index``)."""
-        from litgraph.normalise.index import Index
-        from litgraph.normalise.normaliser import index_path
+        """The lexicon of the normalisation index of ``settings`` (built first when missing or outdated)."""
+        from litgraph.normalise import Normaliser
 
-        return cls(Index.load(index_path(settings)).lexicon)
+        return cls(Normaliser.load(settings).index.lexicon)
 
     def _mask(self, surface: str) -> int:
         """Type bits of a span as written (0: no vocabulary name, or a common word that only looks like one)."""
