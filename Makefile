@@ -1,11 +1,12 @@
 # make install   : a virtual environment in .venv with litgraph and everything it needs (CPU torch), and the normaliser's index
 # make quickstart: the main job end to end on the embedded store
-# make test      : the test suite (reads corpora from LITGRAPH_CORPORA, default ../shared/data)
+# make test      : the full test suite (reads corpora from LITGRAPH_CORPORA, default ../shared/data)
+# make test-fast : the fast tier, tests/unit: small inline data, no corpora, no model training, no Neo4j
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export LITGRAPH_CORPORA ?= $(abspath ../shared/data)
 
-.PHONY: install test quickstart bench
+.PHONY: install test test-fast quickstart bench
 
 install:
 	python3 -m venv $(VENV)
@@ -17,6 +18,9 @@ install:
 
 test:
 	$(PY) -m pytest -q
+
+test-fast:
+	$(PY) -m pytest -q tests/unit
 
 quickstart:
 	$(VENV)/bin/litgraph quickstart

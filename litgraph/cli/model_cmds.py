@@ -229,13 +229,13 @@ def extract_cmd(source, models_dirs, fmt, out, batch_size, int8, precision, prog
       litgraph extract abstracts.xml.gz --format pubtator --out annotated.pubtator
       litgraph extract bc5cdr:dev --no-progress --out dev.jsonl
     """
-    from litgraph.extract import Extractor
     from litgraph.fetch.formats import record_output
 
     settings = settings_from(corpora=corpora, models=models)
     records = read_input(source, settings, progress=progress)
     first = next(records, None)  # the input is opened and checked before the models load
     records = itertools.chain([] if first is None else [first], records)
+    from litgraph.extract import Extractor
     extractor = Extractor.from_settings(settings, list(models_dirs) or None, int8=int8, precision=precision)
     with record_output(None if out is None or str(out) == "-" else out, fmt) as writer:
         for record in extract_records(extractor, records, batch_size=batch_size, progress=progress):

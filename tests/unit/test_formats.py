@@ -114,11 +114,16 @@ def test_a_failed_write_leaves_no_file(tmp_path):
 # --------------------------------------------------------------------- one clean error through every command
 
 def _truncated_pubtator(tmp_path: Path) -> Path:
-    """A gzipped PubTator file cut short: many documents, so the cut falls inside the stream."""
-    text = "".join(PUBTATOR.replace("101", str(1000 + n)) for n in range(400))
-    packed = gzip.compress(text.encode(), compresslevel=1)
+    """A gzipped PubTator file cut inside its first document: the text starts well (the format is found),
+    then the gzip stream ends early. (A file cut later fails at the cut, after the records before it.)"""
+    import zlib
+
+    text = "".join(PUBTATOR.replace("101", str(1000 + n)) for n in range(50)).encode()
+    packed = gzip.compress(text, compresslevel=1)
+    cut = next(n for n in range(20, len(packed))
+               if len(zlib.decompressobj(wbits=31).decompress(packed[:n])) >= 40)
     path = tmp_path / "cut.pubtator.gz"
-    path.write_bytes(packed[: len(packed) // 3])
+    path.write_bytes(packed[:cut])
     return path
 
 
