@@ -266,12 +266,12 @@ def eval_ner_cmd(model_dir, corpus, batch_size, exclude_pmids, corpora, models, 
     """
     from litgraph.extract import default_model_dirs
     from litgraph.extract.metrics import score_ner
-    from litgraph.extract.infer import use_threads
     from litgraph.extract.ner import NerTagger
+    from litgraph.extract.train import set_threads
 
     settings = settings_from(corpora=corpora, models=models)
     gold = _gold(corpus, settings, exclude_pmids)  # the input first: a bad file fails before a model loads
-    use_threads(settings)
+    set_threads(settings)
     tagger = NerTagger.load(Path(model_dir) if model_dir else default_model_dirs(settings)["ner"], settings)
     result = score_ner(gold.documents, tagger.predict(gold.documents, batch_size), gold.annotates)
     result["model"] = tagger.version

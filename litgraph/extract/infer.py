@@ -11,7 +11,7 @@ import torch
 from litgraph.extract.ner import NerTagger
 from litgraph.extract.relations import RelationExtractor
 from litgraph.extract.store import resolve_model_dirs
-from litgraph.extract.train import compute_dtype, device
+from litgraph.extract.train import compute_dtype, device, set_threads
 from litgraph.records import Document
 from litgraph.settings import Settings
 
@@ -37,7 +37,7 @@ class Extractor:
         [default: ``settings.precision``]; ``int8``: dynamic int8 quantisation on CPU (runs in fp32).
         The models use ``settings.threads`` CPU threads (all cores when unset).
         """
-        use_threads(settings)
+        set_threads(settings)
         dirs = resolve_model_dirs(settings, model_dirs)
         ner = NerTagger.load(dirs["ner"], settings)
         relations = RelationExtractor.load(dirs["re"])
@@ -72,11 +72,6 @@ class Extractor:
                 for doc, relations in zip(batch, self.relations.predict(batch, batch_size)):
                     doc.relations = relations
             yield from batch
-
-
-def use_threads(settings: Settings) -> None:
-    """Run torch on the CPU threads the settings give (``threads``, else every core)."""
-    torch.set_num_threads(settings.cpu_threads)
 
 
 def quantise(model: torch.nn.Module) -> None:

@@ -243,7 +243,7 @@ def train_ner(
     resume: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune a tagger on the training corpora, keep the best dev epoch, save it; returns the summary."""
-    set_threads()
+    set_threads(settings)
     started = time.perf_counter()
     train_sets = [load(name, settings, cfg.train_limit) for name in train]
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]

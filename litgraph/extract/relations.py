@@ -361,7 +361,7 @@ def train_re(
     resume: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune the relation model on gold entities, tune thresholds on dev, save; returns the summary."""
-    set_threads()
+    set_threads(settings)
     started = time.perf_counter()
     train_sets = [load(name, settings, cfg.train_limit) for name in train]
     dev_sets = [load(name, settings, cfg.dev_limit) for name in dev]

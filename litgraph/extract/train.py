@@ -23,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from litgraph.errors import InputError
+from litgraph.settings import PRECISIONS, Settings
 from litgraph.extract import store
 
 log = logging.getLogger(__name__)
@@ -132,17 +133,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def set_threads() -> None:
-    """Use the CPU cores we are given (``LITGRAPH_THREADS`` or all)."""
-    threads = int(os.environ.get("LITGRAPH_THREADS") or 0) or (os.cpu_count() or 1)
-    torch.set_num_threads(threads)
+def set_threads(settings: Settings | None = None) -> None:
+    """Run torch on the CPU threads the settings give (``threads``, ``LITGRAPH_THREADS``; else every core)."""
+    torch.set_num_threads((settings or Settings.from_env()).cpu_threads)
 
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def native_bf16(dev: torch.device) -> bool:
@@ -159,7 +158,7 @@ def compute_dtype(dev: torch.device, precision: str | None = None) -> torch.dtyp
     ``auto`` is bf16 where the device computes it natively (about 3x faster inference and 1.5x faster
     training than fp32 on an AMX CPU), fp32 elsewhere. Weights always stay fp32.
     """
-    precision = precision or os.environ.get("LITGRAPH_PRECISION") or "auto"
+    precision = precision or Settings.from_env().precision
     if precision not in PRECISIONS:
         raise InputError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)} (LITGRAPH_PRECISION or --precision)")
     if precision == "fp32" or (precision == "auto" and not native_bf16(dev)):
