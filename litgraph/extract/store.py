@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litgraph.errors import InputError
+from litgraph.extract.meta import FORMAT, META_FILE, ModelMeta, NerMeta, RelationMeta
 
 if TYPE_CHECKING:
     from litgraph.settings import Settings
 
-META = "litgraph.json"
+META = META_FILE
 KINDS = ("ner", "re")
 #: The default models shipped inside the package (packed: a delta over MiniLM-L6, see ``compact``).
 SHIPPED = Path(__file__).parent / "shipped"
@@ -74,16 +75,10 @@ def default_model_dirs(settings: "Settings") -> dict[str, Path]:
 
 
 def model_kind(folder: Path) -> str:
-    """``ner`` or ``re``, read from a model folder's ``litgraph.json``."""
-    try:
-        kind = json.loads((Path(folder) / META).read_text(encoding="utf-8")).get("kind")
-    except FileNotFoundError:
-        raise InputError(f"not a litgraph model folder ({META} missing); give a folder written by `litgraph train`", path=str(folder)) from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"{META} is unreadable ({err}); retrain the model with `litgraph train`", path=str(folder)) from None
-    if kind not in KINDS:
-        raise InputError(f"unknown model kind {kind!r} in {META}", path=str(folder))
-    return kind
+    """``ner`` or ``re``, read from a model folder's ``litgraph.json`` (checked: kind, format, fields)."""
+    from litgraph.extract.meta import load
+
+    return load(Path(folder)).kind
 
 
 def resolve_model_dirs(settings: "Settings", model_dirs=None) -> dict[str, Path]:
@@ -128,11 +123,17 @@ def read_meta(folder: Path, kind: str) -> dict[str, Any]:
         raise InputError(f"not a litgraph model folder ({META} missing); retrain with `{hint}`", path=str(folder)) from None
     except (OSError, ValueError) as err:
         raise InputError(f"{META} is corrupt ({err}); retrain with `{hint}`", path=str(folder)) from None
-    if meta.get("kind") != kind:
-        raise InputError(f"this is a {meta.get('kind')!r} model, expected {kind!r}; pass the right --model", path=str(folder))
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        found = meta.get("kind") if isinstance(meta, dict) else None
+        raise InputError(f"this is a {found!r} model, expected {kind!r}; pass the right --model", path=str(folder))
     if weights_file(folder) is None or not (folder / "config.json").is_file():
         raise InputError(f"model weights or config.json missing; retrain with `{hint}`", path=str(folder))
-    return meta
+    return ModelMeta.from_dict(meta, str(folder)).to_dict()  # format and fields checked (an old layout is format 1)
+
+
+def read_model_meta(folder: Path, kind: str) -> "NerMeta | RelationMeta":
+    """``read_meta`` as the typed ``NerMeta`` or ``RelationMeta``."""
+    return ModelMeta.from_dict(read_meta(folder, kind), str(folder))
 
 
 def load_error(folder: Path, kind: str, err: Exception) -> InputError:
@@ -178,7 +179,7 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
     tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is shared like any other output
     try:
         write(tmp)
-        meta = dict(meta, version=model_version(meta["kind"], tmp))
+        meta = dict(meta, format=FORMAT, version=model_version(meta["kind"], tmp))
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (tmp / "README.md").write_text(card.replace("{version}", meta["version"]), encoding="utf-8")
         for file in tmp.iterdir():

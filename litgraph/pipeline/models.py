@@ -16,10 +16,10 @@ __all__ = ["Models", "model_versions"]
 def model_versions(settings: Settings, model_dirs=None) -> tuple[dict[str, Path], list[str]]:
     """The NER and relation model folders and their versions, read from the folders' metadata
     (so that a run with nothing to extract, a rerun or a no-op refresh, does not import torch)."""
-    from litgraph.extract.store import read_meta, resolve_model_dirs
+    from litgraph.extract.store import read_model_meta, resolve_model_dirs
 
     dirs = resolve_model_dirs(settings, model_dirs)
-    return dirs, models_key([read_meta(folder, kind)["version"] for kind, folder in dirs.items()])
+    return dirs, models_key([read_model_meta(folder, kind).version for kind, folder in dirs.items()])
 
 
 class Models:
