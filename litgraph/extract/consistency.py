@@ -4,7 +4,8 @@ Authors define an abbreviation once ("contrast-induced nephropathy (CIN)") and u
 afterwards; a token classifier sees each occurrence on its own and often types "CIN" as a chemical,
 or misses it. With the definitions found in the text (scispaCy's abbreviation detector), every
 occurrence of a short form becomes a mention of its long form's type when the long form is a
-mention, and is no mention when the long form is recognised as text but not as an entity.
+mention, and is no mention when the long form is recognised as text but not as an entity. A longer
+mention around a short form ("G6PD deficiency") is left as it is.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from litgraph.text import Abbreviation, abbreviations
 
 
 def _long_form_mention(mentions: list[Mention], a: Abbreviation) -> Mention | None:
-    """The mention that is the long form: the same span, or one ending with it and covering most of it."""
+    """The mention that is the long form: the same span, one ending with it and covering most of it, or
+    else one containing it ("von Hippel-Lindau (VHL) disease")."""
     best = None
     for m in mentions:
         if m.end == a.long_end and m.start <= a.long_start + (a.long_end - a.long_start) // 2:
             if best is None or abs(m.start - a.long_start) < abs(best.start - a.long_start):
                 best = m
+    if best is None:
+        best = next((m for m in mentions if m.start <= a.long_start and m.end >= a.long_end), None)
     return best
+
+
+def _contains(m: Mention, start: int, end: int) -> bool:
+    """Whether ``m`` is longer than ``start:end`` and covers it ("G6PD deficiency" around "G6PD")."""
+    return m.start <= start and m.end >= end and (m.start, m.end) != (start, end)
 
 
 def harmonise(text: str, mentions: list[Mention], found: tuple[Abbreviation, ...] | None = None) -> list[Mention]:
@@ -35,6 +44,7 @@ def harmonise(text: str, mentions: list[Mention], found: tuple[Abbreviation, ...
         if a.short not in typed or typed[a.short] is None:
             typed[a.short] = _long_form_mention(mentions, a)
     shorts = {(a.short_start, a.short_end): a.short for a in found}
+    shorts = {(s, e): short for (s, e), short in shorts.items() if not any(_contains(m, s, e) for m in mentions)}
     out = [m for m in mentions if not any(m.start < e and s < m.end for s, e in shorts)]
     for (s, e), short in shorts.items():
         source = typed[short]

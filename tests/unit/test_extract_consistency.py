@@ -43,3 +43,16 @@ def test_text_without_definitions_is_left_alone():
     text = "Cocaine causes seizures."
     predicted = [Mention("1", 0, 7, "Cocaine", "Chemical"), Mention("1", 15, 23, "seizures", "Disease")]
     assert harmonise(text, predicted) == predicted
+
+
+def test_a_longer_mention_around_a_short_form_is_kept_and_types_it():
+    text = ("Glucose-6-phosphate dehydrogenase (G6PD) deficiency is common. Von Hippel-Lindau (VHL) disease is rare; "
+            "G6PD deficiency and VHL were both seen.")
+    predicted = []
+    for needle, nth in (("Glucose-6-phosphate dehydrogenase (G6PD) deficiency", 0), ("Von Hippel-Lindau (VHL) disease", 0),
+                        ("G6PD deficiency", 0)):
+        s, e = span(text, needle, nth)
+        predicted.append(Mention("1", s, e, text[s:e], "Disease"))
+    out = {(m.start, m.end): m.type for m in harmonise(text, predicted)}
+    assert all((m.start, m.end) in out for m in predicted)  # "G6PD deficiency" is not cut down to "G6PD"
+    assert out[span(text, "VHL", 1)] == "Disease"  # typed by the mention that contains its long form
