@@ -75,11 +75,17 @@ class GraphStore(abc.ABC):
 
     def _upsert(self, batch) -> dict:
         pmids = batch.pmids
-        old_keys = set(self._evidence_keys(pmids))
-        old_entities = self._mentioned_entities(pmids)
-        self._delete_annotations(pmids)
-        for rows in chunks(batch.articles):
+        # only articles already in the graph have annotations to replace: new ones skip those reads and deletes
+        present = sorted(self.article_state(pmids))
+        old_keys = set(self._evidence_keys(present)) if present else set()
+        old_entities = self._mentioned_entities(present) if present else set()
+        if present:
+            self._delete_annotations(present)
+        known = set(present)
+        for rows in chunks([a for a in batch.articles if a["pmid"] in known]):
             self._write_articles(rows)
+        for rows in chunks([a for a in batch.articles if a["pmid"] not in known]):
+            self._create_articles(rows)
         for label, by_id in batch.entities.items():
             for rows in chunks(list(by_id.values())):
                 self._write_entities(label, rows)
@@ -209,6 +215,10 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None: ...
+
+    def _create_articles(self, rows: list[dict]) -> None:
+        """Write Article nodes known not to exist yet (a backend may append them faster than it merges)."""
+        self._write_articles(rows)
 
     def _relieve_memory(self) -> None:
         """Free what the backend can before a write is retried (LadybugDB: a checkpoint)."""

@@ -339,6 +339,10 @@ class LadybugStore(GraphStore):
             {"t": _arrow(rows, ARTICLE_COLUMNS)},
         )
 
+    def _create_articles(self, rows: list[dict]) -> None:
+        # new articles only (see GraphStore._upsert): COPY appends them, no MERGE lookup per row
+        self._exec("COPY Article FROM $t", {"t": _arrow(rows, ARTICLE_COLUMNS, prefix="")})
+
     def _write_entities(self, label: str, rows: list[dict]) -> None:
         label = _check(label, ENTITY_LABELS)
         sets = _sets(ENTITY_COLUMNS, "e", skip=("id",))

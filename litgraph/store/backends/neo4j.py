@@ -267,6 +267,11 @@ class Neo4jStore(GraphStore):
         self.run_cypher("UNWIND $rows AS r MERGE (a:Article {pmid: r.pmid}) SET a += r.props",
                         {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]})
 
+    def _create_articles(self, rows: list[dict]) -> None:
+        # new articles only (see GraphStore._upsert): CREATE, no MERGE lookup
+        self.run_cypher("UNWIND $rows AS r CREATE (a:Article {pmid: r.pmid}) SET a += r.props",
+                        {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]})
+
     def _write_entities(self, label: str, rows: list[dict]) -> None:
         label = _check(label, ENTITY_LABELS)
         wrap = [{"id": r["id"], "props": _props(r, ("id", "known"))} for r in rows if r["known"]]
