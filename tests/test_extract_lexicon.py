@@ -74,11 +74,13 @@ def test_token_tags_follow_words_and_stay_in_range(lexicon, tagger):
     assert tags[0] & CHEMICAL
 
 
-def test_widened_tagger_predicts_as_before_until_trained(lexicon, tagger):
+def test_widened_tagger_predicts_as_before_until_trained(lexicon, tiny_models):
+    tagger = NerTagger.load(tiny_models["ner"])  # trained without dictionary features
+    assert "lexicon" not in tagger.meta
     doc = Document(pmid="1", title="", abstract=TEXT)
     before = tagger.predict([doc])[0]
     probs_before = tagger._probabilities([doc.text], [encode(tagger.tokenizer, doc.text)], 4)[0]
-    widened = NerTagger.load(SHIPPED / "ner")
+    widened = NerTagger.load(tiny_models["ner"])
     widened.use_lexicon()
     widened.lexicon = lexicon
     assert widened.model.config.type_vocab_size == TAGS and "lexicon" in widened.meta

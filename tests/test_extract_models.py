@@ -27,10 +27,10 @@ def test_training_lowers_the_loss_and_the_saved_model_predicts_the_same_spans(se
     cfg = TrainConfig(epochs=6, max_length=128, batch_size=8, lr=3e-4, warmup=0.0, patience=10, max_steps=8)
     tagger = NerTagger.from_base(default_base_model(), cfg)
     corpus = load("bc5cdr:train", settings, limit=4)
-    batches = _batches(_examples(tagger, [corpus], None, random.Random(0)), cfg.batch_size, random.Random(0), len(tagger.labels))
+    batches = _batches(_examples(tagger, [corpus], None, random.Random(0), {}), cfg.batch_size, random.Random(0), len(tagger.labels))
 
     def loss_fn(batch):
-        ids, attn, allowed = batch
+        ids, attn, allowed, _tags = batch
         return partial_label_loss(tagger.model(input_ids=ids, attention_mask=attn).logits, allowed)
 
     def mean_loss():

@@ -138,7 +138,7 @@ class NerTagger:
         with torch.inference_mode():
             probs = self._probabilities(texts, encodings, batch_size)
         self.model.train(was_training)
-        return [self._decode(doc, enc, p) for doc, enc, p in zip(docs, encodings, probs)]
+        return [harmonise(doc.text, self._decode(doc, enc, p)) for doc, enc, p in zip(docs, encodings, probs)]
 
     def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         text = doc.text
@@ -165,7 +165,7 @@ class NerTagger:
                 close()
                 current = [start, end, etype, [float(p)]]
         close()
-        return harmonise(text, mentions)
+        return mentions
 
 
 def _examples(tagger: NerTagger, corpora: list[CorpusDocs], swapper: NameSwapper | None, rng: random.Random,
