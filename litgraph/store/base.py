@@ -11,12 +11,12 @@ import abc
 import contextlib
 import logging
 from collections import defaultdict
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from litgraph.errors import LitgraphError
 from litgraph.records import Document
 from litgraph.store.rows import ConceptLookup, aggregate, build_batch
-from litgraph.store.schema import ENTITY_LABELS, EdgeKey
+from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +148,22 @@ class GraphStore(abc.ABC):
         with self.transaction():
             return work(*args)
 
-    @abc.abstractmethod
     def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
         """``{pmid: {"hash", "version", "models"}}`` for the given PMIDs that are in the graph."""
+        state = {}
+        for part in chunks(sorted({str(p) for p in pmids})):
+            for row in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) "
+                "RETURN a.pmid AS pmid, a.hash AS hash, a.version AS version, a.models AS models",
+                {"pmids": part},
+            ):
+                state[row["pmid"]] = {"hash": row["hash"], "version": row["version"], "models": list(row["models"] or [])}
+        return state
 
-    @abc.abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A value from the graph's key-value ledger, or None."""
+        rows = self.run_cypher("MATCH (m:Meta {key: $key}) RETURN m.value AS value", {"key": key})
+        return rows[0]["value"] if rows else None
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:
@@ -172,9 +181,17 @@ class GraphStore(abc.ABC):
     def iter_edges(self, edge: str) -> Iterator[dict]:
         """Every edge of a type: ``from_label``, ``from``, ``to_label``, ``to`` (node keys) and its properties."""
 
-    @abc.abstractmethod
     def stats(self) -> dict:
         """``{"nodes": {label: n}, "edges": {type: n}, "articles": n, "models": [...]}``."""
+        nodes = {t: self.run_cypher(f"MATCH (n:{t}) RETURN count(n) AS n")[0]["n"] for t in NODE_TABLES if t != "Meta"}
+        edges = {t: self.run_cypher(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in REL_TABLES}
+        models = {r["m"] for r in self.run_cypher("MATCH (a:Article) WHERE a.models IS NOT NULL UNWIND a.models AS m RETURN DISTINCT m")}
+        return {
+            "nodes": {k: v for k, v in sorted(nodes.items()) if v},
+            "edges": {k: v for k, v in sorted(edges.items()) if v},
+            "articles": nodes.get("Article", 0),
+            "models": sorted(models),
+        }
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -280,12 +297,3 @@ class GraphStore(abc.ABC):
         for label in ENTITY_LABELS:
             for ids in chunks(sorted(by_label.get(label, []))):
                 self._delete_orphans(label, ids)
-
-    @staticmethod
-    def _stats_payload(nodes: dict[str, int], edges: dict[str, int], models: Iterable[str]) -> dict[str, Any]:
-        return {
-            "nodes": {k: v for k, v in sorted(nodes.items()) if v},
-            "edges": {k: v for k, v in sorted(edges.items()) if v},
-            "articles": nodes.get("Article", 0),
-            "models": sorted(set(models)),
-        }

@@ -197,30 +197,8 @@ class LadybugStore(GraphStore):
         return _Transaction(self)
 
     # ------------------------------------------------------------ public reads
-    def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
-        """``{pmid: {"hash", "version", "models"}}`` for the PMIDs present."""
-        state = {}
-        for part in chunks(sorted({str(p) for p in pmids})):
-            for row in self.run_cypher(
-                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) RETURN a.pmid AS pmid, a.hash AS hash, "
-                "a.version AS version, a.models AS models",
-                {"pmids": part},
-            ):
-                state[row["pmid"]] = {"hash": row["hash"], "version": row["version"], "models": list(row["models"] or [])}
-        return state
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self.run_cypher("MATCH (m:Meta {key: $key}) RETURN m.value AS value", {"key": key})
-        return rows[0]["value"] if rows else None
-
     def set_meta(self, key: str, value: str) -> None:
         self._exec("MERGE (m:Meta {key: $key}) SET m.value = $value", {"key": key, "value": str(value)})
-
-    def stats(self) -> dict:
-        nodes = {t: self.run_cypher(f"MATCH (n:{t}) RETURN count(n) AS n")[0]["n"] for t in NODE_TABLES if t != "Meta"}
-        edges = {t: self.run_cypher(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n")[0]["n"] for t in REL_TABLES}
-        models = self.run_cypher("MATCH (a:Article) UNWIND a.models AS m RETURN DISTINCT m")
-        return self._stats_payload(nodes, edges, (r["m"] for r in models))
 
     def find_entities(self, value: str, labels: Iterable[str], *, by: str = "name") -> list[str]:
         """CURIEs of entities whose id is ``value`` (``by="id"``) or whose name or a synonym equals it
