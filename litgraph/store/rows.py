@@ -131,7 +131,7 @@ def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) 
                 per_entity[curie].append(mention)
         for curie, mentions in per_entity.items():
             label = labels[curie]
-            _entity_row(batch, label, curie, Counter(m.text for m in mentions).most_common(1)[0][0], lookup(curie))
+            _entity_row(batch, label, curie, mentions, lookup(curie))
             scores = [m.score for m in mentions if m.score is not None]
             batch.mentions[label].append({
                 "pmid": pmid,
@@ -150,7 +150,7 @@ def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) 
                     if known is None or known.type not in ENTITY_LABELS:
                         break
                     label = known.type
-                    _entity_row(batch, label, curie, known.name, known)
+                    _entity_row(batch, label, curie, [], known)
                 ends.append((label, curie))
             if len(ends) < 2:
                 continue
@@ -200,14 +200,15 @@ def _article_row(pmid: str, doc: Document) -> dict:
     }
 
 
-def _entity_row(batch: Batch, label: str, curie: str, fallback_name: str, known: Concept | None) -> None:
-    row = batch.entities[label].get(curie)
+def _entity_row(batch: Batch, label: str, curie: str, mentions: list[Mention], known: Concept | None) -> None:
+    """The entity's row: from its concept, else named (once per batch) by its most frequent mention text."""
+    rows = batch.entities[label]
     if known is not None:
-        batch.entities[label][curie] = {
-            "id": curie, "name": known.name, "synonyms": list(known.synonyms), "xrefs": list(known.xrefs), "known": True,
-        }
-    elif row is None:
-        batch.entities[label][curie] = {"id": curie, "name": fallback_name, "synonyms": [], "xrefs": [], "known": False}
+        rows[curie] = {"id": curie, "name": known.name, "synonyms": list(known.synonyms), "xrefs": list(known.xrefs),
+                       "known": True}
+    elif curie not in rows:
+        name = mentions[0].text if len(mentions) == 1 else Counter(m.text for m in mentions).most_common(1)[0][0]
+        rows[curie] = {"id": curie, "name": name, "synonyms": [], "xrefs": [], "known": False}
 
 
 def _shared_sentence(doc: Document, subject: list[Mention], object_: list[Mention], sentences) -> tuple[int | None, int | None]:

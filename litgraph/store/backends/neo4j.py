@@ -291,6 +291,14 @@ class Neo4jStore(GraphStore):
             {"pairs": pairs, "edge": edge, "sl": _check(subject_label, ENTITY_LABELS), "ol": _check(object_label, ENTITY_LABELS)},
         )
 
+    def _existing_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> set[tuple[str, str]]:
+        rows = self.run_cypher(
+            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[:{_check(edge, EDGE_TYPES)}]->"
+            f"(:{_check(object_label, ENTITY_LABELS)} {{id: k.o}}) RETURN DISTINCT k.s AS s, k.o AS o",
+            {"pairs": pairs},
+        )
+        return {(r["s"], r["o"]) for r in rows}
+
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         self.run_cypher(
             f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
