@@ -51,7 +51,7 @@ class Extractor:
         from litgraph.normalise import Normaliser
 
         normaliser = Normaliser.load(settings)
-        if "lexicon" in ner.meta:
+        if ner.uses_lexicon:
             ner.lexicon = Lexicon(normaliser.index.lexicon)  # dictionary features share the normaliser's index
         return cls(ner, relations, normaliser)
 

@@ -40,9 +40,11 @@ class Lexicon:
 
         return cls(Normaliser.load(settings).index.lexicon)
 
-    def _mask(self, surface: str) -> int:
-        """Type bits of a span as written (0: no vocabulary name, or a common word that only looks like one)."""
-        folded = key(surface)
+    def _mask(self, folded: str, surface: str) -> int:
+        """Type bits of a span (0: no vocabulary name, or a common word that only looks like one).
+
+        ``folded``: the span's key; ``surface``: the span as written.
+        """
         mask = self.names.get(folded, 0)
         if not mask or folded in STOPWORDS:
             return 0
@@ -51,18 +53,22 @@ class Lexicon:
         return mask
 
     def word_tags(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
-        """One tag per word (``spans``: character start and end of each word, in order)."""
+        """One tag per word (``spans``: character start and end of each word, in order).
+
+        Each word is folded once; a span's key is its words' keys joined (punctuation folds to nothing).
+        """
+        folded = [key(text[s:e]) for s, e in spans]
         tags = [0] * len(spans)
-        wordlike = [any(ch.isalnum() for ch in text[s:e]) for s, e in spans]
         i = 0
         while i < len(spans):
-            first = key(text[spans[i][0]:spans[i][1]]) if wordlike[i] else ""
-            if not first or first.split(" ", 1)[0] not in self.first_words:
+            if not folded[i] or folded[i].split(" ", 1)[0] not in self.first_words:
                 i += 1
                 continue
             match = None
             for j in range(min(len(spans), i + MAX_WORDS) - 1, i - 1, -1):
-                mask = self._mask(text[spans[i][0]:spans[j][1]]) if wordlike[j] else 0
+                if not folded[j]:  # a match never ends on punctuation
+                    continue
+                mask = self._mask(" ".join(w for w in folded[i:j + 1] if w), text[spans[i][0]:spans[j][1]])
                 if mask:
                     match = (j, mask)
                     break

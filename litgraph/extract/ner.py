@@ -42,7 +42,7 @@ class NerTagger:
     @property
     def lexicon(self) -> Lexicon | None:
         """The dictionary of a model trained with dictionary features (loaded from the index on first use)."""
-        if self._lexicon is None and "lexicon" in self.meta:
+        if self._lexicon is None and self.uses_lexicon:
             self._lexicon = Lexicon.load(self.settings or Settings.from_env())
         return self._lexicon
 
@@ -59,9 +59,14 @@ class NerTagger:
         self.model.config.type_vocab_size = TAGS
         self.meta["lexicon"] = {"tags": TAGS, "source": "normalisation index vocabulary names (no training-corpus names)"}
 
+    @property
+    def uses_lexicon(self) -> bool:
+        """Whether the model was trained with dictionary features (and so needs them at inference)."""
+        return "lexicon" in self.meta
+
     def tags(self, text: str, enc) -> list[int] | None:
         """Dictionary tags of each subword, or None for a model without dictionary features."""
-        return self.lexicon.token_tags(text, enc) if "lexicon" in self.meta else None
+        return self.lexicon.token_tags(text, enc) if self.uses_lexicon else None
 
     @property
     def version(self) -> str:
@@ -122,7 +127,7 @@ class NerTagger:
         def forward(ids, mask, tags=None):
             return self.model(input_ids=ids, attention_mask=mask, token_type_ids=tags).logits.float().softmax(-1)
 
-        tags = [self.tags(t, e) for t, e in zip(texts, encodings)] if "lexicon" in self.meta else None
+        tags = [self.tags(t, e) for t, e in zip(texts, encodings)] if self.uses_lexicon else None
         return windowed_forward(
             forward, [e.input_ids for e in encodings], tags=tags, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"], batch_size=batch_size,
