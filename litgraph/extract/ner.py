@@ -16,7 +16,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokeni
 
 from litgraph.errors import InputError
 from litgraph.extract import compact, store
-from litgraph.extract.consistency import harmonise
+from litgraph.extract.consistency import harmonise, trim
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
@@ -143,7 +143,7 @@ class NerTagger:
         with torch.inference_mode():
             probs = self._probabilities(texts, encodings, batch_size)
         self.model.train(was_training)
-        return [harmonise(doc.text, self._decode(doc, enc, p)) for doc, enc, p in zip(docs, encodings, probs)]
+        return [harmonise(doc.text, trim(self._decode(doc, enc, p))) for doc, enc, p in zip(docs, encodings, probs)]
 
     def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         text = doc.text

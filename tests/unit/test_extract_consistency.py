@@ -1,8 +1,8 @@
-"""An abbreviation takes the entity type of its long form, in every occurrence (NER decoding)."""
+"""Repairs of decoded NER output: clean mention edges; an abbreviation takes the type of its long form."""
 
 from __future__ import annotations
 
-from litgraph.extract.consistency import harmonise
+from litgraph.extract.consistency import harmonise, trim
 from litgraph.records import Mention
 
 TEXT = ("Contrast-induced nephropathy (CIN) is frequent after coronary angiography. CIN was seen in 12 of 80 "
@@ -56,3 +56,13 @@ def test_a_longer_mention_around_a_short_form_is_kept_and_types_it():
     out = {(m.start, m.end): m.type for m in harmonise(text, predicted)}
     assert all((m.start, m.end) in out for m in predicted)  # "G6PD deficiency" is not cut down to "G6PD"
     assert out[span(text, "VHL", 1)] == "Disease"  # typed by the mention that contains its long form
+
+
+def test_mention_edges_lose_punctuation_and_function_words():
+    text = "A deficiency of APRT in kidneys, and (vitamin A) breast, or hepatitis A cases."
+    def at(needle):
+        s = text.index(needle)
+        return Mention("1", s, s + len(needle), needle, "Disease")
+    trimmed = trim([at("deficiency of APRT in"), at("(vitamin A)"), at("breast, or"), at("hepatitis A"), at(", and")])
+    assert [(m.text, text[m.start:m.end]) for m in trimmed] == [
+        ("deficiency of APRT", "deficiency of APRT"), ("(vitamin A)", "(vitamin A)"), ("breast", "breast"), ("hepatitis A", "hepatitis A")]
