@@ -84,3 +84,35 @@ def test_a_record_the_store_refuses_is_reported_and_retried_by_the_next_build(se
     again = build([str(source)], settings, annotated=True, progress=False)
     assert (again.units_processed, again.articles_unchanged, again.articles_loaded) == (1, 1, 0)
     assert [(f.pmid, f.stage) for f in again.failures] == [("123", "load")]
+
+
+def test_batches_grow_to_what_the_store_prefers_unless_records_come_slowly(cdr_docs, settings, monkeypatch):
+    """Without --batch-size the loader starts small and then writes as many records per transaction as the
+    store prefers (write_batch), or as many as came in BATCH_SECONDS when that is fewer; either way every
+    article is in the graph once its batch is flushed."""
+    from litgraph.pipeline import loader
+    from litgraph.pipeline.report import BuildReport
+    from litgraph.store import content_hash, open_store
+
+    docs = cdr_docs[:300]
+
+    def sizes(store, seconds: float) -> list[int]:
+        monkeypatch.setattr(loader, "BATCH_SECONDS", seconds)
+        batches = loader.BatchLoader(store, BuildReport(), versions=[loader.InputAnnotations.version], annotator=None,
+                                     concept=None, content_hash=content_hash)
+        seen = [batches.batch_size]
+        for doc in docs:
+            batches.add(doc)
+            if batches.full:
+                batches.flush()
+                seen.append(batches.batch_size)
+        batches.flush()
+        return seen
+
+    with open_store(settings) as store:
+        store.write_batch = 100
+        assert sizes(store, 1e6) == [loader.FIRST_BATCH, 100, 100, 100]
+        assert store.stats()["articles"] == len(docs)
+    with open_store(settings.with_(graph=settings.graph + "-slow")) as store:
+        assert set(sizes(store, 1e-9)) == {loader.FIRST_BATCH}  # records "came slowly": batches stay small
+        assert store.stats()["articles"] == len(docs)

@@ -22,7 +22,7 @@ def _check_engine(engine: str) -> None:
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
-def _loader(store, report, models: Models, *, batch_size: int, prepared: bool) -> BatchLoader:
+def _loader(store, report, models: Models, *, batch_size: int | None, prepared: bool) -> BatchLoader:
     from litgraph.store import content_hash
 
     return BatchLoader(store, report, versions=models.versions,
@@ -31,7 +31,7 @@ def _loader(store, report, models: Models, *, batch_size: int, prepared: bool) -
 
 
 def _run(command: str, settings: Settings, models: Models, planner, *, engine: str, ray_address: str | None,
-         workers: int | None, batch_size: int, progress: bool) -> BuildReport:
+         workers: int | None, batch_size: int | None, progress: bool) -> BuildReport:
     from litgraph.store import open_store
 
     _check_engine(engine)
@@ -44,7 +44,7 @@ def _run(command: str, settings: Settings, models: Models, planner, *, engine: s
         if engine == "ray" and works:
             from litgraph.pipeline.ray_engine import run_ray
 
-            loader = _loader(store, report, models, batch_size=max(batch_size, 1000), prepared=True)
+            loader = _loader(store, report, models, batch_size=batch_size and max(batch_size, 1000), prepared=True)
             run_ray(works, settings, models, loader, ledger, report, address=ray_address, workers=workers,
                     progress=progress)
         elif works:
@@ -57,13 +57,14 @@ def _run(command: str, settings: Settings, models: Models, planner, *, engine: s
 
 def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annotated: bool = False, int8: bool = False,
           engine: str = "local", ray_address: str | None = None, workers: int | None = None,
-          batch_size: int = 64, progress: bool = True) -> BuildReport:
+          batch_size: int | None = None, progress: bool = True) -> BuildReport:
     """Fetch, extract, normalise and load ``sources`` into the graph of ``settings``.
 
     Idempotent and resumable: units finished with the same input and model versions are skipped,
     an interrupted unit resumes after its last durable batch, and articles whose content hash and
     model versions are unchanged are not re-extracted. ``annotated`` loads the annotations that
     come with PubTator/BioC input instead of running models; ``int8`` quantises the models for CPU inference.
+    ``batch_size``: records per store transaction; None adapts it (``litgraph.pipeline.loader.BatchLoader``).
     """
     if not sources:
         raise InputError("no source given; e.g. `litgraph build pubmed:\"metformin\"` or a folder of PubMed XML")
@@ -93,7 +94,7 @@ def build(sources: Sequence[str], settings: Settings, *, model_dirs=None, annota
 
 def refresh(settings: Settings, *, reextract: bool = False, model_dirs=None, annotated: bool = False,
             int8: bool = False, engine: str = "local", ray_address: str | None = None, workers: int | None = None,
-            batch_size: int = 64, progress: bool = True) -> BuildReport:
+            batch_size: int | None = None, progress: bool = True) -> BuildReport:
     """Apply what changed in the sources recorded in the graph's ledger.
 
     New or changed files of folder sources are applied in order; online sources fetch the records

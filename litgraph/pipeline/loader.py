@@ -1,7 +1,9 @@
 """Batches of records on their way into the graph: skip what is unchanged, extract the rest, load, delete.
 
-A batch holds at most ``batch_size`` documents (bounded memory). Within a batch a later record of a
-PMID wins over an earlier one, and a deletion cancels an earlier document of the same PMID, so the
+A batch is one store transaction, and the ledger moves past it only once it committed. Its size adapts
+(``BatchLoader``): as large as the store prefers (``GraphStore.write_batch``; LadybugDB pays a checkpoint per
+commit), but no more records than this process reads and extracts in ``BATCH_SECONDS``, which bounds the work
+a crash can lose. Within a batch a later record of a PMID wins over an earlier one, and a deletion cancels an earlier document of the same PMID, so the
 batch can apply its deletions and upserts in any order and end in the state the records describe.
 """
 
@@ -16,6 +18,11 @@ from litgraph.pipeline.report import BuildReport, Failure
 from litgraph.records import Deletion, Document
 
 log = logging.getLogger(__name__)
+
+#: Seconds of reading and extracting one adaptive batch may hold before it is written (what a crash can lose).
+BATCH_SECONDS = 60.0
+#: Records in the first adaptive batch, before the loader knows how fast records come.
+FIRST_BATCH = 64
 
 
 class Annotator(Protocol):
@@ -69,15 +76,20 @@ class BatchLoader:
 
     ``annotator`` is a zero-argument callable returning the annotator, so models are loaded only
     when some article actually needs extracting (``None``: documents are already annotated).
+    ``batch_size`` fixes the records per batch; None (the default) adapts it after every batch to the
+    records that came in ``BATCH_SECONDS``, from ``FIRST_BATCH`` up to the store's ``write_batch``.
     """
 
     def __init__(self, store, report: BuildReport, *, versions: list[str], annotator: Callable[[], Annotator] | None,
-                 concept: Callable | None, batch_size: int = 64, extract_batch_size: int = 16,
+                 concept: Callable | None, batch_size: int | None = None, extract_batch_size: int = 16,
                  content_hash: Callable[[Document], str], progress=None):
         self.store, self.report = store, report
         self.versions = models_key(versions)
         self.annotator, self.concept = annotator, concept
-        self.batch_size, self.extract_batch_size = batch_size, extract_batch_size
+        self.adaptive = batch_size is None
+        self.batch_size = min(FIRST_BATCH, store.write_batch) if batch_size is None else batch_size
+        self.extract_batch_size = extract_batch_size
+        self._since = time.perf_counter()  # when the batch being collected was started
         self.content_hash = content_hash
         self.progress = progress
         self.source = ""
@@ -132,8 +144,8 @@ class BatchLoader:
         return taken
 
     def flush(self) -> None:
-        """Apply the batch; returns when it is durably in the store."""
-        docs, deletes, forced = list(self.docs.values()), sorted(self.deletes), self.forced
+        """Apply the batch; returns when it is durably in the store (then an adaptive loader sizes the next one)."""
+        docs, deletes, forced, records = list(self.docs.values()), sorted(self.deletes), self.forced, self.pending
         self.docs, self.deletes, self.forced, self.pending = {}, set(), set(), 0
         if deletes:
             started = time.perf_counter()
@@ -153,6 +165,11 @@ class BatchLoader:
                 self.report.timed("load", started)
         if self.progress is not None:
             self.progress.update(len(docs) + len(deletes))
+        now = time.perf_counter()
+        if self.adaptive and records >= self.batch_size:  # a short batch (the end of a unit) says nothing of the rate
+            rate = records / max(now - self._since, 1e-3)
+            self.batch_size = max(FIRST_BATCH, min(self.store.write_batch, int(rate * BATCH_SECONDS)))
+        self._since = now
 
     def _changed(self, docs: list[Document], forced: set[str]) -> list[Document]:
         """Documents that are new, revised, forced, or were processed by other model versions.

@@ -56,6 +56,8 @@ class GraphStore(abc.ABC):
     backend: str = ""
     #: Rows per write statement (an UNWIND list, or an Arrow table for LadybugDB's COPY / LOAD FROM).
     write_rows: int = BATCH_ROWS
+    #: Documents per ``upsert_documents`` call (one transaction) the build loader gives this store at most.
+    write_batch: int = 5_000
     settings = None  # the Settings the store was opened with (the query library resolves names with them)
 
     def __enter__(self) -> "GraphStore":
