@@ -1,6 +1,7 @@
 """Throughput of NER + normalisation + relations in abstracts/s: fp32 against bf16 autocast (where the
 hardware computes bf16) and dynamic int8 quantisation (CPU), with the NER F1 and the relations found by
-each on the same BC5CDR dev abstracts (a faster mode is worth keeping only at ≤ 0.5 F1 loss).
+each on the same BC5CDR dev abstracts (a faster mode is worth keeping only at ≤ 0.5 F1 loss), and where
+the time goes: the NER pass (encoder, dictionary tags, decoding), normalisation, the relation pass.
 
     python bench/models_throughput.py [--models DIR] [--docs N] [--batch-size B]
 
@@ -37,12 +38,28 @@ def run(settings: Settings, gold, mode: str, batch_size: int) -> dict:
     warm = [Document(d.pmid, d.title, d.abstract) for d in gold.documents[:4]]
     list(extractor.annotate(warm, batch_size))
     docs = [Document(d.pmid, d.title, d.abstract) for d in gold.documents]
+    stages = {"ner": 0.0, "normalise": 0.0, "relations": 0.0}
     started = time.perf_counter()
-    annotated = list(extractor.annotate(docs, batch_size))
+    for b in range(0, len(docs), batch_size):  # Extractor.annotate, one stage at a time on the clock
+        batch = docs[b:b + batch_size]
+        t0 = time.perf_counter()
+        found = extractor.ner.predict(batch, batch_size)
+        t1 = time.perf_counter()
+        for doc, mentions in zip(batch, found):
+            doc.mentions, doc.relations = mentions, []
+            extractor.normaliser.normalise(doc)
+        t2 = time.perf_counter()
+        for doc, relations in zip(batch, extractor.relations.predict(batch, batch_size)):
+            doc.relations = relations
+        stages["ner"] += t1 - t0
+        stages["normalise"] += t2 - t1
+        stages["relations"] += time.perf_counter() - t2
     seconds = time.perf_counter() - started
+    annotated = docs
     ner = score_ner(gold.documents, [d.mentions for d in annotated], gold.annotates)
     return {"abstracts": len(docs), "seconds": seconds, "abstracts_per_s": len(docs) / seconds, "ner_f1": ner["micro"]["f1"],
-            "relations": sum(len(d.relations) for d in annotated), "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "relations": sum(len(d.relations) for d in annotated),
+            "stage_share": {k: round(v / seconds, 3) for k, v in stages.items()}, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -61,7 +78,7 @@ def main() -> None:
     for mode in modes:
         out[mode] = run(settings, gold, mode, args.batch_size)
         print(f"{mode}: {out[mode]['abstracts_per_s']:.2f} abstracts/s, NER F1 {out[mode]['ner_f1']:.4f}, "
-              f"{out[mode]['relations']} relations")
+              f"{out[mode]['relations']} relations, share of time {out[mode]['stage_share']}")
         if mode != "fp32":
             out[f"{mode}_speedup"] = out[mode]["abstracts_per_s"] / out["fp32"]["abstracts_per_s"]
             out[f"{mode}_f1_loss_points"] = 100 * (out["fp32"]["ner_f1"] - out[mode]["ner_f1"])
