@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from litgraph.cli.options import corpora_option, echo_json, graph_option, models_option, progress_option, settings_from
@@ -9,7 +11,19 @@ from litgraph.cli.options import corpora_option, echo_json, graph_option, models
 ENGINE_HELP = "local: one process; ray: fetch-and-extract on Ray workers over shards, then bulk load."
 
 
+#: Options of build and refresh that go to the pipeline unchanged (as ``run``).
+RUN_OPTIONS = ("model_dirs", "annotated", "int8", "engine", "ray_address", "workers", "batch_size", "progress")
+
+
 def _engine_options(func):
+    """Add the engine options; the command gets them as one ``run`` dict of pipeline keyword arguments."""
+
+    @functools.wraps(func)
+    def command(**kwargs):
+        run = {name: kwargs.pop(name) for name in RUN_OPTIONS}
+        run["model_dirs"] = list(run["model_dirs"]) or None
+        return func(run=run, **kwargs)
+
     for option in reversed([
         click.option("--model", "model_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
                      help="A model folder (give one NER and one relation model); default: the models folder's default models."),
@@ -26,8 +40,8 @@ def _engine_options(func):
                      help="json: the report as one JSON document on stdout."),
         progress_option,
     ]):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
 def _emit(report, fmt: str) -> None:
@@ -58,8 +72,7 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @models_option
 @corpora_option
 @_engine_options
-def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engine, ray_address, workers, batch_size,
-              fmt, progress):
+def build_cmd(sources, graph, models, corpora, fmt, run):
     """Fetch, extract, normalise and load SOURCES into the graph (resumable, idempotent).
 
     SOURCE is pubmed:"QUERY", pmid:1,2,3, a corpus name, or a PubMed XML(.gz) / MEDLINE / PubTator /
@@ -77,9 +90,7 @@ def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engi
     from litgraph.pipeline import build
 
     settings = settings_from(corpora, models, graph)
-    report = build(list(sources), settings, model_dirs=list(model_dirs) or None, annotated=annotated,
-                   int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
-                   progress=progress)
+    report = build(list(sources), settings, **run)
     _emit(report, fmt)
 
 @click.command("refresh")
@@ -88,8 +99,7 @@ def build_cmd(sources, graph, models, corpora, model_dirs, annotated, int8, engi
 @corpora_option
 @click.option("--reextract", is_flag=True, help="Also re-run articles processed by older model versions.")
 @_engine_options
-def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, int8, engine, ray_address, workers,
-                batch_size, fmt, progress):
+def refresh_cmd(graph, models, corpora, reextract, fmt, run):
     """Apply what changed in the sources recorded in the graph: new, revised and deleted records.
 
     Folders of update files: the files not yet applied, in order (DeleteCitation removes the
@@ -105,9 +115,7 @@ def refresh_cmd(graph, models, corpora, reextract, model_dirs, annotated, int8, 
     from litgraph.pipeline import refresh
 
     settings = settings_from(corpora, models, graph)
-    report = refresh(settings, reextract=reextract, model_dirs=list(model_dirs) or None, annotated=annotated,
-                     int8=int8, engine=engine, ray_address=ray_address, workers=workers, batch_size=batch_size,
-                     progress=progress)
+    report = refresh(settings, reextract=reextract, **run)
     _emit(report, fmt)
 
 @click.command("quickstart")
