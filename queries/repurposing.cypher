@@ -3,7 +3,7 @@
 // param: disease entity:Disease  the disease, a name or a CURIE
 // param: limit int = 25  rows to return
 // example: litgraph query repurposing --param disease="breast neoplasms"
-MATCH (c:Chemical)-[r1]->(g:Gene)<-[r2]-(d:Disease {id: $disease})
+MATCH (c:Chemical)-[r1:INDUCES|TREATS|POSITIVELY_CORRELATED_WITH|NEGATIVELY_CORRELATED_WITH|ASSOCIATED_WITH|BINDS|COTREATED_WITH|COMPARED_WITH|INTERACTS_WITH|CONVERTS_TO]->(g:Gene)<-[r2:INDUCES|TREATS|POSITIVELY_CORRELATED_WITH|NEGATIVELY_CORRELATED_WITH|ASSOCIATED_WITH|BINDS|COTREATED_WITH|COMPARED_WITH|INTERACTS_WITH|CONVERTS_TO]-(d:Disease {id: $disease})
 WHERE NOT EXISTS { MATCH (c)-[:TREATS]->(d) }
 WITH c, g, r1, r2
 ORDER BY g.name

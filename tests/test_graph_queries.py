@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from litgraph.errors import InputError
+from litgraph.export import export
 from litgraph.query import get_query, list_queries, query_frame, run_query
+from litgraph.settings import Settings
+from litgraph.store import open_store
 
 NAMES = {"drugs-for-disease", "diseases-for-drug", "adverse-effects", "evidence", "repurposing", "co-mentions", "path",
          "top-entities", "new-since"}
@@ -112,6 +116,52 @@ def test_co_mentions_count_shared_articles(built_graph, graph_docs):
     assert rows and all(r["articles"] == expected[r["id"]] for r in rows)
     assert rows[0]["articles"] == max(expected.values())
     assert rows[0]["type"] in {"Chemical", "Disease", "Gene", "Variant", "Species", "CellLine"}
+
+
+def mentioned_entities(doc) -> set[tuple[str, str]]:
+    """(type, id) of the entity nodes a document's mentions load into (the first type given to an id wins)."""
+    labels: dict[str, str] = {}
+    for m in doc.mentions:
+        for i in m.ids:
+            labels.setdefault(i, m.type)
+    return {(t, i) for i, t in labels.items()}
+
+
+def check_precomputed_counts(store, docs) -> None:
+    """top-entities and co-mentions (read from precomputed counts) agree with counting the documents."""
+    per_doc = [mentioned_entities(d) for d in docs]
+    articles = Counter(e for entities in per_doc for e in entities)
+    rows = run_query(store, "top-entities", {"limit": 100_000})
+    assert {(r["type"], r["id"]): r["articles"] for r in rows} == dict(articles)
+    for entity, _ in articles.most_common(5) + articles.most_common()[-3:]:
+        expected = Counter(o for entities in per_doc if entity in entities for o in entities if o[1] != entity[1])
+        rows = run_query(store, "co-mentions", {"entity": entity[1], "limit": 100_000})
+        assert {(r["type"], r["id"]): r["articles"] for r in rows} == dict(expected), entity
+
+
+def test_precomputed_counts_follow_revisions_and_deletions(store, docs, tmp_path):
+    store.upsert_documents(docs)
+    check_precomputed_counts(store, docs)
+    revised = copy.deepcopy(docs[:30])
+    for doc in revised:  # a revision drops half of the mentions and gains another article's
+        doc.mentions = doc.mentions[: len(doc.mentions) // 2] + docs[-1 - len(revised) + revised.index(doc)].mentions[:3]
+    store.upsert_documents(revised)
+    store.delete_articles([d.pmid for d in docs[30:60]])
+    live = revised + docs[60:]
+    check_precomputed_counts(store, live)
+    store.upsert_documents(live)  # unchanged articles move no count
+    check_precomputed_counts(store, live)
+    # a graph written before the counts existed (or whose counts are stale) gets them back when opened
+    store.run_cypher("MATCH ()-[c:CO_MENTIONED]->() SET c.articles = 0")
+    store.run_cypher("MATCH (m:Meta {key: 'aggregates'}) DELETE m")
+    store.close()
+    store.__init__(store.folder, settings=store.settings)
+    check_precomputed_counts(store, live)
+    # and a bulk load computes them
+    export(store, "parquet", tmp_path / "tables")
+    with open_store(Settings.from_env(graph=str(tmp_path / "bulk"))) as bulk:
+        bulk.bulk_load_parquet(tmp_path / "tables")
+        check_precomputed_counts(bulk, live)
 
 
 def test_top_entities_by_articles(built_graph, graph_docs):

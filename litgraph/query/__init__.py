@@ -131,6 +131,11 @@ def _catalogue(dirs: tuple[Path, ...]) -> dict[str, NamedQuery]:
     return queries
 
 
+def load_queries(folder: str | Path) -> dict[str, NamedQuery]:
+    """The named queries of one folder of ``.cypher`` files (e.g. another version of ``queries/``), by name."""
+    return dict(_catalogue((Path(folder),)))
+
+
 def list_queries() -> list[NamedQuery]:
     """All named queries, sorted by name."""
     return sorted(_catalogue(tuple(query_dirs())).values(), key=lambda q: q.name)
@@ -232,15 +237,15 @@ def _needs_normaliser(query: NamedQuery, params: dict[str, Any]) -> bool:
                and not CURIE.match(str(params.get(p.name, p.default)).strip()) for p in query.params)
 
 
-def run_query(store: "GraphStore", name: str, params: dict[str, Any] | None = None, *, normaliser=None,
+def run_query(store: "GraphStore", name: "str | NamedQuery", params: dict[str, Any] | None = None, *, normaliser=None,
               settings: "Settings | None" = None) -> list[dict]:
-    """Run the named query on ``store``; rows as plain dicts.
+    """Run the named query on ``store`` (a name, or a ``NamedQuery`` from ``load_queries``); rows as plain dicts.
 
     Entity names are resolved with ``normaliser``, or with the one built for ``settings`` (pass
     ``store.settings`` for the store's own), loaded only when a parameter is a name rather than a CURIE
     and then kept for the store; without either, names are matched against the graph.
     """
-    query = get_query(name)
+    query = name if isinstance(name, NamedQuery) else get_query(name)
     params = params or {}
     if normaliser is None and settings is not None and _needs_normaliser(query, params):
         cached = _NORMALISERS.get(store)

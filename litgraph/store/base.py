@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 
 from litgraph.errors import LitgraphError
 from litgraph.records import Document
+from litgraph.store import aggregates
 from litgraph.store.rows import ConceptLookup, aggregate, build_batch
 from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
@@ -100,6 +101,7 @@ class GraphStore(abc.ABC):
         present = sorted(self.article_state(pmids))
         old_keys = set(self._evidence_keys(present)) if present else set()
         old_entities = self._mentioned_entities(present) if present else set()
+        before = aggregates.snapshot(self, present)
         if present:
             self._delete_annotations(present)
         known = set(present)
@@ -120,6 +122,7 @@ class GraphStore(abc.ABC):
             new_evidence[EdgeKey(e["edge"], e["subject_label"], e["subject"], e["object_label"], e["object"])].append(e)
         updated, removed = self._recompute(old_keys | set(new_evidence), old_keys=old_keys, batch_evidence=new_evidence)
         self._remove_orphans(old_entities | {(k.subject_label, k.subject) for k in old_keys} | {(k.object_label, k.object) for k in old_keys})
+        aggregates.refresh(self, before, aggregates.mentioned(batch))
         return {
             "articles": len(batch.articles),
             "entities": sum(len(v) for v in batch.entities.values()),
@@ -145,11 +148,13 @@ class GraphStore(abc.ABC):
     def _delete(self, present: list[str]) -> None:
         keys = set(self._evidence_keys(present))
         entities = self._mentioned_entities(present)
+        before = aggregates.snapshot(self, present)
         self._delete_annotations(present)
         for rows in chunks(present):
             self._delete_article_nodes(rows)
         self._recompute(keys)
         self._remove_orphans(entities | {(k.subject_label, k.subject) for k in keys} | {(k.object_label, k.object) for k in keys})
+        aggregates.refresh(self, before, {})
 
     def labels_of(self, curie: str, labels: Iterable[str] = ENTITY_LABELS) -> list[str]:
         """The entity labels (among ``labels``) that have a node with this CURIE, most mentioned first."""

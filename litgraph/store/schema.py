@@ -11,6 +11,9 @@ Edges
     ``(:Evidence)-[:OBJECT]->(entity)``;
     aggregated entity–entity edges of the types in ``EDGE_TYPES`` (``evidence_count``, ``pmids``,
     ``first_year``, ``last_year``, ``score``, ``model``).
+Precomputed aggregates (``litgraph.store.aggregates``; derived, not in the export or bulk-load layout)
+    ``articles`` on every entity node (articles mentioning it); ``(entity)-[:CO_MENTIONED {articles}]->(entity)``
+    for every two entities mentioned together (articles mentioning both; one edge per pair).
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ REL_TABLES = {
     **{edge: (ENTITY_PAIRS, EDGE_COLUMNS) for edge in EDGE_TYPES},
 }
 
+#: Aggregate columns every entity table has besides ENTITY_COLUMNS (kept by ``litgraph.store.aggregates``).
+ENTITY_AGGREGATES = (("articles", "INT64"),)
+#: The co-mention edge type and its columns (kept by ``litgraph.store.aggregates``).
+CO_MENTIONED = "CO_MENTIONED"
+CO_MENTION_COLUMNS = (("articles", "INT64"),)
 
 
 def arrow_type(kind: str):

@@ -21,13 +21,18 @@ import ladybug
 
 from litgraph.errors import InputError, LitgraphError
 from litgraph.settings import Settings
+from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
 from litgraph.store.schema import (
     ARTICLE_COLUMNS,
+    CO_MENTION_COLUMNS,
+    CO_MENTIONED,
     EDGE_COLUMNS,
     EDGE_TYPES,
+    ENTITY_AGGREGATES,
     ENTITY_COLUMNS,
     ENTITY_LABELS,
+    ENTITY_PAIRS,
     EVIDENCE_COLUMNS,
     MENTION_COLUMNS,
     NODE_TABLES,
@@ -118,6 +123,7 @@ class LadybugStore(GraphStore):
             self._conn = ladybug.Connection(self._db, num_threads=threads)
             if not read_only:
                 self._create_schema()
+                aggregates.ensure(self)
         except BaseException:
             self._release()
             raise
@@ -181,10 +187,16 @@ class LadybugStore(GraphStore):
     def _create_schema(self) -> None:
         existing = {row["name"] for row in self.run_cypher("CALL show_tables() RETURN name")}
         for table, (columns, key) in NODE_TABLES.items():
+            extra = ENTITY_AGGREGATES if table in ENTITY_LABELS else ()
             if table not in existing:
-                cols = ", ".join(f"{name} {kind}" for name, kind in columns)
+                cols = ", ".join(f"{name} {kind}" for name, kind in columns + extra)
                 self._exec(f"CREATE NODE TABLE {table}({cols}, PRIMARY KEY ({key}))")
-        for table, (pairs, columns) in REL_TABLES.items():
+            elif extra:  # a graph built before the aggregates: add their columns (aggregates.ensure fills them)
+                have = {row["name"] for row in self.run_cypher(f"CALL table_info('{table}') RETURN name")}
+                for name, kind in extra:
+                    if name not in have:
+                        self._exec(f"ALTER TABLE {table} ADD {name} {kind}")
+        for table, (pairs, columns) in {**REL_TABLES, CO_MENTIONED: (ENTITY_PAIRS, CO_MENTION_COLUMNS)}.items():
             if table not in existing:
                 parts = [f"FROM {a} TO {b}" for a, b in pairs] + [f"{name} {kind}" for name, kind in columns]
                 self._exec(f"CREATE REL TABLE {table}({', '.join(parts)})")
@@ -261,6 +273,7 @@ class LadybugStore(GraphStore):
         table's columns in schema order, and ``edges/<TYPE>.parquet`` with ``from_label``, ``from``,
         ``to_label``, ``to`` and the edge's columns. Returns rows loaded per table.
         """
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         folder = Path(folder)
@@ -273,7 +286,13 @@ class LadybugStore(GraphStore):
                 names = pq.read_schema(path).names
                 if names != [c for c, _ in columns]:
                     raise InputError(f"columns {names} differ from {[c for c, _ in columns]}", path=str(path))
-                self._exec(f"COPY {table} FROM '{_quote(path)}'")
+                if table in ENTITY_LABELS:  # COPY needs every column: the aggregates' are filled below
+                    frame = pq.read_table(path)
+                    for name, kind in ENTITY_AGGREGATES:
+                        frame = frame.append_column(name, pa.nulls(frame.num_rows, arrow_type(kind)))
+                    self._exec(f"COPY {table} FROM $t", {"t": frame})
+                else:
+                    self._exec(f"COPY {table} FROM '{_quote(path)}'")
                 loaded[table] = pq.read_metadata(path).num_rows
         for table, (pairs, columns) in REL_TABLES.items():
             path = folder / "edges" / f"{table}.parquet"
@@ -285,6 +304,7 @@ class LadybugStore(GraphStore):
                 part = _pair_slice(frame, a, b, [c for c, _ in columns])
                 if part is not None:
                     self._exec(f"COPY {table} FROM $t (from='{a}', to='{b}')", {"t": part})
+        aggregates.rebuild(self)
         return loaded
 
     # ------------------------------------------------------ write primitives
@@ -400,6 +420,48 @@ class LadybugStore(GraphStore):
             f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) "
             "WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-() } AND NOT EXISTS { MATCH (e)<-[:SUBJECT]-() } "
             "AND NOT EXISTS { MATCH (e)<-[:OBJECT]-() } DETACH DELETE e",
+            {"ids": ids},
+        )
+
+    # ------------------------------------------- aggregates (litgraph.store.aggregates)
+    def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for part in chunks(pmids):
+            result = self._execute(
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p})-[:MENTIONS]->(e) RETURN a.pmid AS pmid, label(e) AS label, e.id AS id",
+                {"pmids": part},
+            )
+            columns = result.get_as_arrow().to_pydict()
+            result.close()
+            for pmid, label, curie in zip(columns["pmid"], columns["label"], columns["id"]):
+                found[pmid].add((label, curie))
+        return dict(found)
+
+    def _add_co_mentions(self, label_a: str, label_b: str, frame, fresh: bool) -> None:
+        import pyarrow as pa
+
+        la, lb = _check(label_a, ENTITY_LABELS), _check(label_b, ENTITY_LABELS)
+        found = {}
+        if not fresh:
+            table = pa.Table.from_pandas(frame.rename(columns=lambda c: "c_" + c), preserve_index=False)
+            found = {(r["s"], r["o"]): r["n"] for r in self.run_cypher(
+                f"LOAD FROM $t MATCH (:{la} {{id: c_s}})-[c:{CO_MENTIONED}]->(:{lb} {{id: c_o}}) "
+                "SET c.articles = c.articles + c_d RETURN c_s AS s, c_o AS o, c.articles AS n", {"t": table})}
+        gone = [{"s": s, "o": o} for (s, o), n in found.items() if n <= 0]
+        if gone:
+            self._exec(f"LOAD FROM $t MATCH (:{la} {{id: c_s}})-[c:{CO_MENTIONED}]->(:{lb} {{id: c_o}}) DELETE c",
+                       {"t": _arrow(gone, _PAIR)})
+        new = frame[frame.d > 0]
+        if found:
+            new = new[[(s, o) not in found for s, o in zip(new.s, new.o)]]
+        if len(new):
+            table = pa.Table.from_pandas(new.rename(columns={"s": "from", "o": "to", "d": "articles"}), preserve_index=False)
+            self._exec(f"COPY {CO_MENTIONED} FROM $t (from='{la}', to='{lb}')", {"t": table})
+
+    def _recount_articles(self, label: str, ids: list[str]) -> None:
+        self._exec(
+            f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) OPTIONAL MATCH (e)<-[m:MENTIONS]-() "
+            "WITH e, count(m) AS n SET e.articles = n",
             {"ids": ids},
         )
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from litgraph.errors import InputError, LitgraphError
+from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
-from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
+from litgraph.store.schema import CO_MENTIONED, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Neo4jStore(GraphStore):
             raise self._error(err) from err
         self._tx = None
         self._create_schema()
+        aggregates.ensure(self)
 
     def _error(self, err: Exception) -> LitgraphError:
         """A driver error as a litgraph error: exit 2 for what the user can fix (credentials, a statement
@@ -114,6 +116,8 @@ class Neo4jStore(GraphStore):
         # the evidence of one aggregated edge, found without walking every SUBJECT edge of a popular entity
         self.run_cypher("CREATE INDEX evidence_edge IF NOT EXISTS FOR (e:Evidence) ON (e.subject, e.object, e.edge)")
         self.run_cypher("CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)")
+        # top-entities reads the entities in order of this precomputed count (litgraph.store.aggregates)
+        self.run_cypher("CREATE INDEX entity_articles IF NOT EXISTS FOR (n:Entity) ON (n.articles)")
 
     def close(self) -> None:
         self._driver.close()
@@ -211,6 +215,7 @@ class Neo4jStore(GraphStore):
                         f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.src}}) MATCH (b:{b} {{{kb}: r.dst}}) "
                         f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part})
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
+        aggregates.rebuild(self)
         return loaded
 
     # ------------------------------------------------------ write primitives
@@ -331,5 +336,38 @@ class Neo4jStore(GraphStore):
             f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) "
             "WHERE NOT EXISTS { (e)<-[:MENTIONS]-() } AND NOT EXISTS { (e)<-[:SUBJECT]-() } "
             "AND NOT EXISTS { (e)<-[:OBJECT]-() } DETACH DELETE e",
+            {"ids": ids},
+        )
+
+    # ------------------------------------------- aggregates (litgraph.store.aggregates)
+    def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                f"UNWIND $pmids AS p MATCH (a:Article {{pmid: p}})-[:MENTIONS]->(e) "
+                f"RETURN a.pmid AS pmid, {_LABEL_OF.format(v='e')} AS label, e.id AS id",
+                {"pmids": part},
+            ):
+                found[r["pmid"]].add((r["label"], r["id"]))
+        return dict(found)
+
+    def _add_co_mentions(self, label_a: str, label_b: str, frame, fresh: bool) -> None:
+        la, lb = _check(label_a, ENTITY_LABELS), _check(label_b, ENTITY_LABELS)
+        rows = frame.to_dict("records")
+        found = {} if fresh else {
+            (r["s"], r["o"]): r["n"] for r in self.run_cypher(
+                f"UNWIND $rows AS r MATCH (:{la} {{id: r.s}})-[c:{CO_MENTIONED}]->(:{lb} {{id: r.o}}) "
+                "SET c.articles = c.articles + r.d WITH r, c, c.articles AS n "
+                "FOREACH (_ IN CASE WHEN n <= 0 THEN [1] ELSE [] END | DELETE c) RETURN r.s AS s, r.o AS o, n",
+                {"rows": rows})}
+        new = [r for r in rows if r["d"] > 0 and (r["s"], r["o"]) not in found]
+        for part in chunks(new):
+            self.run_cypher(
+                f"UNWIND $rows AS r MATCH (a:{la} {{id: r.s}}) MATCH (b:{lb} {{id: r.o}}) "
+                f"CREATE (a)-[:{CO_MENTIONED} {{articles: r.d}}]->(b)", {"rows": part})
+
+    def _recount_articles(self, label: str, ids: list[str]) -> None:
+        self.run_cypher(
+            f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) SET e.articles = COUNT {{ (e)<-[:MENTIONS]-() }}",
             {"ids": ids},
         )
