@@ -2,7 +2,8 @@
 older commit in the same run.
 
 The build path is ``GraphStore.upsert_documents`` (new and revised articles) and ``delete_articles``, called
-a batch at a time as ``litgraph build`` does (``--batch-size`` records; 1000 for prepared input). Documents
+a batch at a time as ``litgraph build`` does: ``--batch`` documents per call, by default the store's own
+``write_batch`` (what the build loader gives it; the baseline runs with the same figure). Documents
 are shaped like the output of extraction (10 mentions and 2 relation evidences per article, Zipf-skewed
 entity popularity, evidence offsets given), from ``graph_load_query.synthetic_tables``. Phases:
 
@@ -15,7 +16,7 @@ edges/s counts the edges the phase writes or removes: MENTIONS, HAS_EVIDENCE, SU
 aggregated relation edges (from ``stats()`` before and after). Each store and code version runs in a
 child process, so that peak RSS (``ru_maxrss``; the Python process only, not the Neo4j server) is its own.
 ``--baseline REF`` runs the same phases with the code of git commit REF (``git archive``, put first on
-``PYTHONPATH``). Neo4j runs when NEO4J_URI is set (the database is emptied). Writes
+``PYTHONPATH``); ``--current REF`` does the same for the "current" side (default: the working tree). Neo4j runs when NEO4J_URI is set (the database is emptied). Writes
 ``bench/results/graph_build_path.json``.
 
     python bench/graph_build_path.py --articles 20000 --baseline <commit>
@@ -61,8 +62,10 @@ def child(args) -> dict:
         settings = Settings.from_env(graph=os.environ["NEO4J_URI"])
     else:
         settings = Settings.from_env(graph=str(Path(args.work) / "graph"))
-    out: dict = {"store": args.store, "code": args.code, "documents": len(docs), "batch": args.batch}
     with open_store(settings) as store:
+        if not args.batch:
+            args.batch = store.write_batch
+        out: dict = {"store": args.store, "code": args.code, "documents": len(docs), "batch": args.batch}
         if args.store == "neo4j":
             while store.run_cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
                 pass
@@ -106,29 +109,38 @@ def child(args) -> dict:
     return out
 
 
-def run_child(args, store: str, code: str, path: str | None, work: Path) -> dict:
+def run_child(args, store: str, code: str, path: str | None, work: Path, batch: int | None) -> dict:
     env = dict(os.environ)
     if path:
         env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", store, "--code", code, "--work", str(work),
-           "--articles", str(args.articles), "--batch", str(args.batch), "--revise", str(args.revise),
+           "--articles", str(args.articles), "--batch", str(batch or 0), "--revise", str(args.revise),
            "--delete", str(args.delete)]
     result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{store}/{code} failed:\n{result.stderr[-3000:]}")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    print(f"{store:8s} {code:9s} new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
+    print(f"{store:8s} {code:9s} batch {figures['batch']:>6}  new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
           f"  delete {figures['delete']['edges_per_s']:>8}  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
     return figures
+
+
+def _checkout(ref: str, folder: Path) -> str:
+    """The files of git commit ``ref`` in ``folder`` (``git archive``); returns the folder."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return str(folder)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=1000, help="documents per upsert call (build: --batch-size)")
+    parser.add_argument("--batch", type=int, default=0, help="documents per upsert call (default: the store's write_batch)")
     parser.add_argument("--revise", type=int, default=2000, help="articles revised")
     parser.add_argument("--delete", type=int, default=1000, help="articles deleted")
     parser.add_argument("--baseline", help="git commit whose store code to compare with (the old path)")
+    parser.add_argument("--current", help="git commit to run as the current code (default: the working tree)")
     parser.add_argument("--stores", default="ladybug,neo4j")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -142,24 +154,22 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="litgraph-bench-") as tmp:
         tmp = Path(tmp)
-        versions = [("current", None)]
+        versions = [("current", _checkout(args.current, tmp / "current") if args.current else None)]
         if args.baseline:
-            base = tmp / "baseline"
-            base.mkdir()
-            archive = subprocess.run(["git", "archive", args.baseline], cwd=REPO, capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-            versions.append((f"baseline", str(base)))
+            versions.append(("baseline", _checkout(args.baseline, tmp / "baseline")))
         for store in stores:
+            batch = args.batch or None
             for code, path in versions:
                 work = tmp / f"{store}-{code}"
                 work.mkdir()
-                runs.append(run_child(args, store, code, path, work))
+                runs.append(run_child(args, store, code, path, work, batch))
+                batch = runs[-1]["batch"]  # the baseline loads in the same batches as the current code
     payload = {
         "benchmark": "graph_build_path",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "load_average": os.getloadavg(), "python": platform.python_version()},
-        "settings": {"articles": args.articles, "batch": args.batch, "revise": args.revise, "delete": args.delete,
-                     "baseline": args.baseline},
+        "settings": {"articles": args.articles, "batch": args.batch or "the store's write_batch", "revise": args.revise,
+                     "delete": args.delete, "baseline": args.baseline, "current": args.current or "working tree"},
         "targets": {"ladybug_edges_per_s": 50_000, "neo4j_edges_per_s": 20_000},
         "runs": runs,
     }
