@@ -31,7 +31,6 @@ from litgraph.store.backends.ladybug import LadybugStore
 from litgraph.export import arrow_table, export
 from litgraph.records import Document, Mention, Relation
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
-from litgraph.query import list_queries, load_queries, run_query
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "graph_load_query.json"
@@ -144,6 +143,8 @@ def store_code_hash() -> str:
 
 def baseline_queries(commit: str, folder: Path) -> dict:
     """The named queries of ``queries/`` at ``commit`` (written into ``folder``)."""
+    from litgraph.query import load_queries  # here, not at the top: graph_build_path imports this file under older litgraph code
+
     folder.mkdir(parents=True)
     names = subprocess.run(["git", "ls-tree", "--name-only", f"{commit}:queries"], cwd=REPO, check=True,
                            capture_output=True, text=True).stdout.split()
@@ -201,6 +202,8 @@ def query_plans(nodes: dict, edges: dict) -> dict:
 def time_queries(stores: dict, variants: dict, plans: dict, runs: int) -> tuple[dict, list]:
     """p50/p95 per query, store and variant (``current`` and ``baseline``), timed interleaved in one loop so
     that the machine's load falls on all alike; and the runs whose rows differ between stores or variants."""
+    from litgraph.query import run_query
+
     samples: dict = {}
     rows: dict = {}
     for i in range(runs):
@@ -288,6 +291,8 @@ def main() -> None:
             result["neo4j_load"] = neo4j_load or "not run: the server already held this graph"
         else:
             result["neo4j_load"] = "not run: set NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j 5 server to add its figures"
+        from litgraph.query import list_queries
+
         variants = {"current": {q.name: q for q in list_queries()}}
         if args.baseline:
             variants["baseline"] = baseline_queries(args.baseline, work / f"baseline-queries-{time.time_ns()}")
