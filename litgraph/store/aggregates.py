@@ -20,9 +20,10 @@ create the edges that are missing, remove those that reach 0; ``fresh``: none ex
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from litgraph.records import pair_key
+from litgraph.store.rows import BATCH_ROWS, chunks
 
 if TYPE_CHECKING:
     from litgraph.store.base import GraphStore
@@ -32,15 +33,8 @@ VERSION = "1"
 
 Entity = tuple[str, str]  # (label, id)
 
-#: Rows per statement.
-_ROWS = 10_000
 #: Articles whose co-mention pairs are counted at once.
 _ARTICLES = 20_000
-
-
-def _chunks(rows: list) -> Iterable[list]:
-    for i in range(0, len(rows), _ROWS):
-        yield rows[i:i + _ROWS]
 
 
 def snapshot(store: "GraphStore", pmids: list[str]) -> dict[str, set[Entity]]:
@@ -105,13 +99,14 @@ def refresh(store: "GraphStore", before: dict[str, set[Entity]], after: dict[str
     if deltas is not None and len(deltas):
         for (la, lb), group in deltas.groupby(["la", "lb"], sort=True):
             group = group.sort_values(["s", "o"])[["s", "o", "d"]]
-            for i in range(0, len(group), len(group) if fresh else _ROWS):  # fresh: one append per label pair
-                store._add_co_mentions(la, lb, group.iloc[i:i + (len(group) if fresh else _ROWS)], fresh)
+            step = len(group) if fresh else BATCH_ROWS  # fresh: one append per label pair
+            for i in range(0, len(group), step):
+                store._add_co_mentions(la, lb, group.iloc[i:i + step], fresh)
     by_label: dict[str, list[str]] = defaultdict(list)
     for label, curie in changed:
         by_label[label].append(curie)
     for label, ids in sorted(by_label.items()):
-        for part in _chunks(sorted(ids)):
+        for part in chunks(sorted(ids)):
             store._recount_articles(label, part)
 
 
@@ -121,10 +116,7 @@ def rebuild(store: "GraphStore") -> None:
     if store.run_cypher("MATCH ()-[c:CO_MENTIONED]->() RETURN count(c) AS n")[0]["n"]:
         store.run_cypher("MATCH ()-[c:CO_MENTIONED]->() DELETE c")
     pmids = sorted(row["pmid"] for row in store.run_cypher("MATCH (a:Article) RETURN a.pmid AS pmid"))
-    after: dict[str, set[Entity]] = {}
-    for part in _chunks(pmids):
-        after.update(store._article_entities(part))
-    refresh(store, {}, after, fresh=True)
+    refresh(store, {}, store._article_entities(pmids), fresh=True)
     store.set_meta("aggregates", VERSION)
 
 

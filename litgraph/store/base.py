@@ -17,14 +17,10 @@ from typing import Iterable, Iterator
 from litgraph.errors import LitgraphError
 from litgraph.records import Document
 from litgraph.store import aggregates
-from litgraph.store.rows import ConceptLookup, aggregate, build_batch
+from litgraph.store.rows import BATCH_ROWS, ConceptLookup, aggregate, build_batch, chunks
 from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
-
-#: Rows per read or write statement (``GraphStore.write_rows`` may say otherwise for writes).
-BATCH_ROWS = 10_000
-
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
@@ -38,12 +34,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def chunks(rows: list, size: int = BATCH_ROWS) -> Iterator[list]:
-    """``rows`` in slices of at most ``size``."""
-    for i in range(0, len(rows), size):
-        yield rows[i:i + size]
 
 
 class GraphStore(abc.ABC):
@@ -100,8 +90,8 @@ class GraphStore(abc.ABC):
         # only articles already in the graph have annotations to replace: new ones skip those reads and deletes
         present = sorted(self.article_state(pmids))
         old_keys = set(self._evidence_keys(present)) if present else set()
-        old_entities = self._mentioned_entities(present) if present else set()
         before = aggregates.snapshot(self, present)
+        old_entities = set().union(*before.values())
         if present:
             self._delete_annotations(present)
         known = set(present)
@@ -147,8 +137,8 @@ class GraphStore(abc.ABC):
 
     def _delete(self, present: list[str]) -> None:
         keys = set(self._evidence_keys(present))
-        entities = self._mentioned_entities(present)
         before = aggregates.snapshot(self, present)
+        entities = set().union(*before.values())
         self._delete_annotations(present)
         for rows in chunks(present):
             self._delete_article_nodes(rows)
@@ -229,10 +219,6 @@ class GraphStore(abc.ABC):
         """The aggregated edges the given articles have evidence for."""
 
     @abc.abstractmethod
-    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
-        """(label, id) of the entities the given articles mention."""
-
-    @abc.abstractmethod
     def _delete_annotations(self, pmids: list[str]) -> None:
         """Remove the articles' MENTIONS edges and Evidence nodes (the Article nodes stay)."""
 
@@ -303,9 +289,9 @@ class GraphStore(abc.ABC):
                 maybe_new = [k for k in part if k in batch_evidence and k not in old_keys]
                 existing = self._existing_edges(edge, sl, ol, [{"s": k.subject, "o": k.object} for k in maybe_new]) \
                     if maybe_new else set()
-                fresh = [aggregate(k, batch_evidence[k]) for k in maybe_new if (k.subject, k.object) not in existing]
-                read = [k for k in part if not (k in batch_evidence and k not in old_keys)
-                        or (k.subject, k.object) in existing]
+                new = {k for k in maybe_new if (k.subject, k.object) not in existing}
+                fresh = [aggregate(k, batch_evidence[k]) for k in maybe_new if k in new]
+                read = [k for k in part if k not in new]
                 rows, gone = [], []
                 if read:
                     pairs = [{"s": k.subject, "o": k.object} for k in read]

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from litgraph.errors import InputError
 from litgraph.records import Concept, Document, Mention
@@ -22,6 +22,16 @@ GOLD_SCORE = 1.0
 INPUT_ANNOTATIONS = "input-annotations"
 #: Prefix of the content hash of a record without an abstract (title only, or no text at all).
 TITLE_ONLY = "title-only:"
+
+
+#: Rows per read or write statement (``GraphStore.write_rows`` may say otherwise for writes).
+BATCH_ROWS = 10_000
+
+
+def chunks(rows: list, size: int = BATCH_ROWS) -> Iterator[list]:
+    """``rows`` in slices of at most ``size``."""
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
 
 
 def input_annotations(doc: Document) -> tuple[list[Mention], list]:

@@ -317,16 +317,6 @@ class LadybugStore(GraphStore):
             ):
                 yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
-    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
-        found = set()
-        for part in chunks(pmids):
-            for r in self.run_cypher(
-                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:MENTIONS]->(e) RETURN label(e) AS label, e.id AS id",
-                {"pmids": part},
-            ):
-                found.add((r["label"], r["id"]))
-        return found
-
     def _delete_annotations(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             table = _arrow([{"pmid": p} for p in part], (("pmid", "STRING"),))

@@ -228,16 +228,6 @@ class Neo4jStore(GraphStore):
             ):
                 yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
-    def _mentioned_entities(self, pmids: list[str]) -> set[tuple[str, str]]:
-        found = set()
-        for part in chunks(pmids):
-            for r in self.run_cypher(
-                f"UNWIND $pmids AS p MATCH (:Article {{pmid: p}})-[:MENTIONS]->(e) RETURN {_LABEL_OF.format(v='e')} AS label, e.id AS id",
-                {"pmids": part},
-            ):
-                found.add((r["label"], r["id"]))
-        return found
-
     def _delete_annotations(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
