@@ -232,3 +232,20 @@ def test_dialects_stay_apart():
             assert not [w for w in neo4j_only if w in q.texts["ladybug"]], q.name
         else:
             assert not [w for w in neo4j_only if w in q.texts[""]], f"{q.name} needs a ladybug override"
+
+
+def test_statements_are_tried_in_turn(built_graph, tmp_path):
+    """A file of several statements (separated by a line holding only ``;``) answers with the first that has rows."""
+    from litgraph.query import load_queries, statements
+
+    (tmp_path / "chain.cypher").write_text(
+        "// name: chain\n// description: a chain\n// param: limit int = 2  rows\n// example: litgraph query chain\n"
+        "MATCH (a:Article) WHERE a.pmid = 'no such pmid' RETURN a.pmid AS pmid\n;\n"
+        "MATCH (a:Article) RETURN a.pmid AS pmid ORDER BY pmid LIMIT $limit\n;\n"
+        "MATCH (a:Article) RETURN DISTINCT 'not reached' AS pmid\n")
+    query = load_queries(tmp_path)["chain"]
+    assert len(statements(query.text(built_graph.backend))) == 3
+    first = built_graph.run_cypher("MATCH (a:Article) RETURN a.pmid AS pmid ORDER BY pmid LIMIT 2")
+    assert run_query(built_graph, query, {}) == first
+    assert run_query(built_graph, query, {"limit": 0}) == [{"pmid": "not reached"}]  # the first two have none
+    assert statements("RETURN 1 AS x") == ["RETURN 1 AS x"]

@@ -13,6 +13,12 @@ are names or CURIEs; a CURIE passes through, a name is resolved by the normalise
 and otherwise by an exact, case-insensitive match on the names of the graph's entities.
 ``NAME.cypher`` is written in a portable Neo4j 5 subset; ``NAME.<backend>.cypher`` (e.g.
 ``NAME.ladybug.cypher``) replaces it on one backend where the dialects differ.
+
+A file may hold several statements separated by a line holding only ``;``: they are run in turn and the
+first that returns rows gives the answer (the last one's, possibly none, otherwise). A query can so try a
+cheap bounded pattern first and fall back to an expensive one (``path.ladybug.cypher``: one hop, two hops,
+then the recursive shortest path); every statement must return the same columns and rows that the
+single statement would.
 """
 
 from __future__ import annotations
@@ -256,8 +262,21 @@ def run_query(store: "GraphStore", name: "str | NamedQuery", params: dict[str, A
     text = _with_labels(store, query, query.text(store.backend), bound)
     if text is None:
         return []
-    rows = store.run_cypher(text, bound)
+    rows: list[dict] = []
+    for statement in statements(text):
+        rows = store.run_cypher(statement, bound)
+        if rows:
+            break
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+_SEPARATOR = re.compile(r"^[ \t]*;[ \t]*$", re.M)
+
+
+def statements(text: str) -> list[str]:
+    """The statements of a query text, in the order they are tried (separated by a line holding only ``;``)."""
+    parts = [part.strip() for part in _SEPARATOR.split(text)]
+    return [part for part in parts if part] or [text]
 
 
 _LABEL_SLOT = re.compile(r"\{label:(\w+)\}")

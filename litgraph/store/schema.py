@@ -96,6 +96,9 @@ REL_TABLES = {
 
 #: Aggregate columns every entity table has besides ENTITY_COLUMNS (kept by ``litgraph.store.aggregates``).
 ENTITY_AGGREGATES = (("articles", "INT64"),)
+#: Aggregated-edge properties with a range index per edge type in Neo4j (LadybugDB has no relationship
+#: indexes): ``new-since`` reads each type's edges newest first from the ``first_year`` index.
+EDGE_INDEXES = ("first_year",)
 #: The co-mention edge type and its columns (kept by ``litgraph.store.aggregates``).
 CO_MENTIONED = "CO_MENTIONED"
 CO_MENTION_COLUMNS = (("articles", "INT64"),)

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from litgraph.errors import InputError, LitgraphError
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
-from litgraph.store.schema import CO_MENTIONED, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
+from litgraph.store.schema import CO_MENTIONED, EDGE_INDEXES, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Neo4jStore(GraphStore):
             self._driver.close()
             raise self._error(err) from err
         self._tx = None
+        self._ids: dict[tuple[str, str], str] | None = None  # (label, key) -> elementId, in the open transaction only
         self._create_schema()
         aggregates.ensure(self)
 
@@ -118,6 +119,9 @@ class Neo4jStore(GraphStore):
         self.run_cypher("CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)")
         # top-entities reads the entities in order of this precomputed count (litgraph.store.aggregates)
         self.run_cypher("CREATE INDEX entity_articles IF NOT EXISTS FOR (n:Entity) ON (n.articles)")
+        for edge in EDGE_TYPES:  # schema.EDGE_INDEXES: new-since seeks each edge type by first_year
+            for name in EDGE_INDEXES:
+                self.run_cypher(f"CREATE INDEX {edge.lower()}_{name} IF NOT EXISTS FOR ()-[r:{edge}]-() ON (r.{name})")
 
     def close(self) -> None:
         self._driver.close()
@@ -127,11 +131,12 @@ class Neo4jStore(GraphStore):
         errors (it is safe to repeat: an upsert first removes what it writes)."""
 
         def unit(tx):
-            self._tx = tx
+            # element ids are valid within one transaction: the cache starts empty with every try of it
+            self._tx, self._ids = tx, {}
             try:
                 return work(*args)
             finally:
-                self._tx = None
+                self._tx, self._ids = None, None
 
         from neo4j import exceptions as ne
 
@@ -219,6 +224,38 @@ class Neo4jStore(GraphStore):
         return loaded
 
     # ------------------------------------------------------ write primitives
+    # Inside a transaction every node is written or found once by its key (an index seek) and then addressed by
+    # its element id (``_node_ids``): relationship writes, co-mention counts and recounts seek nodes by id, which
+    # is cheaper than a unique-index seek, most of all for nodes created in the same transaction (the seek must
+    # merge the transaction's own index changes).
+    def _remember(self, label: str, rows: list[dict]) -> None:
+        if self._ids is not None:
+            for r in rows:
+                self._ids[(label, r["k"])] = r["n"]
+
+    def _node_ids(self, label: str, keys: Iterable[str]) -> dict[str, str]:
+        """``{key: elementId}`` of the nodes of ``label`` with these keys that exist (cached in the transaction)."""
+        cache = self._ids if self._ids is not None else {}
+        keys = list(dict.fromkeys(keys))
+        missing = [k for k in keys if (label, k) not in cache]
+        key = NODE_TABLES[_check(label, NODE_TABLES)][1]
+        for part in chunks(missing):
+            for r in self.run_cypher(f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) RETURN k, elementId(n) AS n",
+                                     {"keys": part}):
+                cache[(label, r["k"])] = r["n"]
+        return {k: cache[(label, k)] for k in keys if (label, k) in cache}
+
+    def _forget(self, label: str, keys: Iterable[str]) -> None:
+        if self._ids is not None:
+            for k in keys:
+                self._ids.pop((label, k), None)
+
+    def _id_pairs(self, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
+        """``pairs`` (``s``, ``o``) with the element ids ``a``, ``b`` of both ends; pairs with an end missing are left out."""
+        subjects = self._node_ids(subject_label, (p["s"] for p in pairs))
+        objects = self._node_ids(object_label, (p["o"] for p in pairs))
+        return [{**p, "a": subjects[p["s"]], "b": objects[p["o"]]} for p in pairs if p["s"] in subjects and p["o"] in objects]
+
     def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
         for part in chunks(pmids):
             for r in self.run_cypher(
@@ -236,47 +273,59 @@ class Neo4jStore(GraphStore):
 
     def _delete_article_nodes(self, pmids: list[str]) -> None:
         self.run_cypher("UNWIND $pmids AS p MATCH (a:Article {pmid: p}) DETACH DELETE a", {"pmids": pmids})
+        self._forget("Article", pmids)
 
     def _write_articles(self, rows: list[dict]) -> None:
-        self.run_cypher("UNWIND $rows AS r MERGE (a:Article {pmid: r.pmid}) SET a += r.props",
-                        {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]})
+        self._remember("Article", self.run_cypher(
+            "UNWIND $rows AS r MERGE (a:Article {pmid: r.pmid}) SET a += r.props RETURN r.pmid AS k, elementId(a) AS n",
+            {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]}))
 
     def _create_articles(self, rows: list[dict]) -> None:
         # new articles only (see GraphStore._upsert): CREATE, no MERGE lookup
-        self.run_cypher("UNWIND $rows AS r CREATE (a:Article {pmid: r.pmid}) SET a += r.props",
-                        {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]})
+        self._remember("Article", self.run_cypher(
+            "UNWIND $rows AS r CREATE (a:Article {pmid: r.pmid}) SET a += r.props RETURN r.pmid AS k, elementId(a) AS n",
+            {"rows": [{"pmid": r["pmid"], "props": _props(r, ("pmid",))} for r in rows]}))
 
     def _write_entities(self, label: str, rows: list[dict]) -> None:
         label = _check(label, ENTITY_LABELS)
         wrap = [{"id": r["id"], "props": _props(r, ("id", "known"))} for r in rows if r["known"]]
         if wrap:
-            self.run_cypher(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) SET e:Entity, e += r.props", {"rows": wrap})
+            self._remember(label, self.run_cypher(
+                f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) SET e:Entity, e += r.props RETURN r.id AS k, elementId(e) AS n",
+                {"rows": wrap}))
         wrap = [{"id": r["id"], "props": _props(r, ("id", "known"))} for r in rows if not r["known"]]
         if wrap:
-            self.run_cypher(f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) ON CREATE SET e:Entity, e += r.props",
-                            {"rows": wrap})
+            self._remember(label, self.run_cypher(
+                f"UNWIND $rows AS r MERGE (e:{label} {{id: r.id}}) ON CREATE SET e:Entity, e += r.props "
+                "RETURN r.id AS k, elementId(e) AS n", {"rows": wrap}))
 
     def _write_mentions(self, label: str, rows: list[dict]) -> None:
         # flat rows and literal property maps: no nested map per row to pack and unpack
+        articles = self._node_ids("Article", (r["pmid"] for r in rows))
+        entities = self._node_ids(label, (r["id"] for r in rows))
         self.run_cypher(
-            f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (e:{_check(label, ENTITY_LABELS)} {{id: r.id}}) "
+            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (e) WHERE elementId(e) = r.e "
             "CREATE (a)-[:MENTIONS {count: r.count, texts: r.texts, score: r.score}]->(e)",
-            {"rows": [{"pmid": r["pmid"], "id": r["id"], "count": r["count"], "texts": r["texts"], "score": r["score"]}
-                      for r in rows]},
+            {"rows": [{"a": articles[r["pmid"]], "e": entities[r["id"]], "count": r["count"], "texts": r["texts"],
+                       "score": r["score"]} for r in rows if r["pmid"] in articles and r["id"] in entities]},
         )
 
     def _write_evidence(self, rows: list[dict]) -> None:
-        # one statement per (subject label, object label): the Evidence node and its three edges together
-        groups = defaultdict(list)
-        for r in rows:
-            groups[(r["subject_label"], r["object_label"])].append(r)
-        for (sl, ol), part in sorted(groups.items()):
-            self.run_cypher(
-                f"UNWIND $rows AS r MATCH (a:Article {{pmid: r.pmid}}) MATCH (s:{_check(sl, ENTITY_LABELS)} {{id: r.subject}}) "
-                f"MATCH (o:{_check(ol, ENTITY_LABELS)} {{id: r.object}}) "
-                "CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence)-[:SUBJECT]->(s) CREATE (v)-[:OBJECT]->(o) SET v = r",
-                {"rows": part},
-            )
+        # one statement for all label pairs: the Evidence node and its three edges together, the ends by element id
+        articles = self._node_ids("Article", (r["pmid"] for r in rows))
+        ends: dict[str, dict[str, str]] = {}
+        for label in sorted({r["subject_label"] for r in rows} | {r["object_label"] for r in rows}):
+            ends[label] = self._node_ids(label, [r["subject"] for r in rows if r["subject_label"] == label]
+                                         + [r["object"] for r in rows if r["object_label"] == label])
+        columns = ", ".join(f"{name}: r.{name}" for name, _ in NODE_TABLES["Evidence"][0])
+        self.run_cypher(
+            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a_ MATCH (s) WHERE elementId(s) = r.s_ "
+            "MATCH (o) WHERE elementId(o) = r.o_ "
+            f"CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence {{{columns}}})-[:SUBJECT]->(s) CREATE (v)-[:OBJECT]->(o)",
+            {"rows": [{**r, "a_": articles[r["pmid"]], "s_": ends[r["subject_label"]][r["subject"]],
+                       "o_": ends[r["object_label"]][r["object"]]} for r in rows
+                      if r["pmid"] in articles and r["subject"] in ends[r["subject_label"]] and r["object"] in ends[r["object_label"]]]},
+        )
 
     def _evidence_for(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> list[dict]:
         return self.run_cypher(
@@ -288,46 +337,45 @@ class Neo4jStore(GraphStore):
 
     def _existing_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> set[tuple[str, str]]:
         rows = self.run_cypher(
-            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[:{_check(edge, EDGE_TYPES)}]->"
-            f"(:{_check(object_label, ENTITY_LABELS)} {{id: k.o}}) RETURN DISTINCT k.s AS s, k.o AS o",
-            {"pairs": pairs},
+            "UNWIND $pairs AS k MATCH (a) WHERE elementId(a) = k.a MATCH (b) WHERE elementId(b) = k.b "
+            f"MATCH (a)-[:{_check(edge, EDGE_TYPES)}]->(b) RETURN DISTINCT k.s AS s, k.o AS o",
+            {"pairs": self._id_pairs(subject_label, object_label, pairs)},
         )
         return {(r["s"], r["o"]) for r in rows}
 
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         self.run_cypher(
-            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
-            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
+            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
             f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) "
             "SET x.evidence_count = r.evidence_count, x.pmids = r.pmids, x.first_year = r.first_year, "
             "x.last_year = r.last_year, x.score = r.score, x.model = r.model",
-            {"rows": rows},
+            {"rows": self._id_pairs(subject_label, object_label, rows)},
         )
 
     def _create_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         # new edges only (see GraphStore._recompute): CREATE, no MERGE check of the pair's existing edges
         self.run_cypher(
-            f"UNWIND $rows AS r MATCH (a:{_check(subject_label, ENTITY_LABELS)} {{id: r.s}}) "
-            f"MATCH (b:{_check(object_label, ENTITY_LABELS)} {{id: r.o}}) "
+            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
             f"CREATE (a)-[:{_check(edge, EDGE_TYPES)} {{evidence_count: r.evidence_count, pmids: r.pmids, "
             "first_year: r.first_year, last_year: r.last_year, score: r.score, model: r.model}]->(b)",
-            {"rows": rows},
+            {"rows": self._id_pairs(subject_label, object_label, rows)},
         )
 
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
         self.run_cypher(
-            f"UNWIND $pairs AS k MATCH (:{_check(subject_label, ENTITY_LABELS)} {{id: k.s}})-[x:{_check(edge, EDGE_TYPES)}]->"
-            f"(:{_check(object_label, ENTITY_LABELS)} {{id: k.o}}) DELETE x",
-            {"pairs": pairs},
+            "UNWIND $pairs AS k MATCH (a) WHERE elementId(a) = k.a MATCH (b) WHERE elementId(b) = k.b "
+            f"MATCH (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) DELETE x",
+            {"pairs": self._id_pairs(subject_label, object_label, pairs)},
         )
 
     def _delete_orphans(self, label: str, ids: list[str]) -> None:
-        self.run_cypher(
+        gone = self.run_cypher(
             f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) "
             "WHERE NOT EXISTS { (e)<-[:MENTIONS]-() } AND NOT EXISTS { (e)<-[:SUBJECT]-() } "
-            "AND NOT EXISTS { (e)<-[:OBJECT]-() } DETACH DELETE e",
+            "AND NOT EXISTS { (e)<-[:OBJECT]-() } DETACH DELETE e RETURN i",
             {"ids": ids},
         )
+        self._forget(label, (r["i"] for r in gone))
 
     # ------------------------------------------- aggregates (litgraph.store.aggregates)
     def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
@@ -342,22 +390,23 @@ class Neo4jStore(GraphStore):
         return dict(found)
 
     def _add_co_mentions(self, label_a: str, label_b: str, frame, fresh: bool) -> None:
-        la, lb = _check(label_a, ENTITY_LABELS), _check(label_b, ENTITY_LABELS)
-        rows = frame.to_dict("records")
-        found = {} if fresh else {
-            (r["s"], r["o"]): r["n"] for r in self.run_cypher(
-                f"UNWIND $rows AS r MATCH (:{la} {{id: r.s}})-[c:{CO_MENTIONED}]->(:{lb} {{id: r.o}}) "
-                "SET c.articles = c.articles + r.d WITH r, c, c.articles AS n "
-                "FOREACH (_ IN CASE WHEN n <= 0 THEN [1] ELSE [] END | DELETE c) RETURN r.s AS s, r.o AS o, n",
-                {"rows": rows})}
-        new = [r for r in rows if r["d"] > 0 and (r["s"], r["o"]) not in found]
-        for part in chunks(new):
-            self.run_cypher(
-                f"UNWIND $rows AS r MATCH (a:{la} {{id: r.s}}) MATCH (b:{lb} {{id: r.o}}) "
-                f"CREATE (a)-[:{CO_MENTIONED} {{articles: r.d}}]->(b)", {"rows": part})
+        # the ends by element id; a pair with an end gone (an orphan removed in this transaction) has no edge left
+        rows = self._id_pairs(label_a, label_b, frame.to_dict("records"))
+        gained = [r for r in rows if r["d"] > 0]
+        lost = [r for r in rows if r["d"] < 0]
+        ends = "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
+        for part in chunks(gained):
+            if fresh:  # no co-mention edges yet (a bulk load): append
+                self.run_cypher(ends + f"CREATE (a)-[:{CO_MENTIONED} {{articles: r.d}}]->(b)", {"rows": part})
+            else:  # one statement finds or creates the edge (no second pair of seeks for the new ones)
+                self.run_cypher(ends + f"MERGE (a)-[c:{CO_MENTIONED}]->(b) "
+                                "ON CREATE SET c.articles = r.d ON MATCH SET c.articles = c.articles + r.d", {"rows": part})
+        for part in chunks(lost):
+            self.run_cypher(ends + f"MATCH (a)-[c:{CO_MENTIONED}]->(b) SET c.articles = c.articles + r.d "
+                            "WITH c WHERE c.articles <= 0 DELETE c", {"rows": part})
 
     def _recount_articles(self, label: str, ids: list[str]) -> None:
         self.run_cypher(
-            f"UNWIND $ids AS i MATCH (e:{_check(label, ENTITY_LABELS)} {{id: i}}) SET e.articles = COUNT {{ (e)<-[:MENTIONS]-() }}",
-            {"ids": ids},
+            "UNWIND $ids AS i MATCH (e) WHERE elementId(e) = i SET e.articles = COUNT { (e)<-[:MENTIONS]-() }",
+            {"ids": list(self._node_ids(label, ids).values())},
         )
