@@ -143,7 +143,11 @@ class NerTagger:
         with torch.inference_mode():
             probs = self._probabilities(texts, encodings, batch_size)
         self.model.train(was_training)
-        return [harmonise(doc.text, trim(self._decode(doc, enc, p))) for doc, enc, p in zip(docs, encodings, probs)]
+        return [self.mentions(doc, enc, p) for doc, enc, p in zip(docs, encodings, probs)]
+
+    def mentions(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
+        """The mentions of one document from its label probabilities: decoded, edges trimmed, abbreviations made consistent."""
+        return harmonise(doc.text, trim(self._decode(doc, enc, probs)))
 
     def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         text = doc.text

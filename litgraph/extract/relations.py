@@ -64,12 +64,10 @@ def prepare(doc: Document, tokenizer, mentions: list[Mention] | None = None, tex
     opens: dict[int, list[Mention]] = {}
     closes: dict[int, list[str]] = {}
     for m in sorted(mentions, key=lambda m: (m.start, -m.end)):
-        if not m.ids or m.type not in TYPE_ORDER:
+        span = token_span(enc, m) if m.ids and m.type in TYPE_ORDER else None
+        if span is None:
             continue
-        first = next((i for i, (s, e) in enumerate(enc.offsets) if e > m.start), None)
-        if first is None or enc.offsets[first][0] >= m.end:
-            continue
-        last = max(i for i in range(first, len(enc)) if enc.offsets[i][0] < m.end)
+        first, last = span
         opens.setdefault(first, []).append(m)
         closes.setdefault(last + 1, []).append(m.type)
     vocab = tokenizer.convert_tokens_to_ids
@@ -87,6 +85,14 @@ def prepare(doc: Document, tokenizer, mentions: list[Mention] | None = None, tex
         if i < len(enc):
             ids.append(enc.input_ids[i])
     return Prepared(doc, ids, entities)
+
+
+def token_span(enc, m: Mention) -> tuple[int, int] | None:
+    """The first and last subword of mention ``m`` in a tokenised text (None when no subword falls inside it)."""
+    first = next((i for i, (s, e) in enumerate(enc.offsets) if e > m.start), None)
+    if first is None or enc.offsets[first][0] >= m.end:
+        return None
+    return first, max(i for i in range(first, len(enc)) if enc.offsets[i][0] < m.end)
 
 
 class RelationModel(nn.Module):
