@@ -38,24 +38,10 @@ def run(settings: Settings, gold, mode: str, batch_size: int) -> dict:
     warm = [Document(d.pmid, d.title, d.abstract) for d in gold.documents[:4]]
     list(extractor.annotate(warm, batch_size))
     docs = [Document(d.pmid, d.title, d.abstract) for d in gold.documents]
-    stages = {"ner": 0.0, "normalise": 0.0, "relations": 0.0}
+    stages: dict[str, float] = {}
     started = time.perf_counter()
-    for b in range(0, len(docs), batch_size):  # Extractor.annotate, one stage at a time on the clock
-        batch = docs[b:b + batch_size]
-        t0 = time.perf_counter()
-        found = extractor.ner.predict(batch, batch_size)
-        t1 = time.perf_counter()
-        for doc, mentions in zip(batch, found):
-            doc.mentions, doc.relations = mentions, []
-            extractor.normaliser.normalise(doc)
-        t2 = time.perf_counter()
-        for doc, relations in zip(batch, extractor.relations.predict(batch, batch_size)):
-            doc.relations = relations
-        stages["ner"] += t1 - t0
-        stages["normalise"] += t2 - t1
-        stages["relations"] += time.perf_counter() - t2
+    annotated = list(extractor.annotate(docs, batch_size, stage_seconds=stages))
     seconds = time.perf_counter() - started
-    annotated = docs
     ner = score_ner(gold.documents, [d.mentions for d in annotated], gold.annotates)
     return {"abstracts": len(docs), "seconds": seconds, "abstracts_per_s": len(docs) / seconds, "ner_f1": ner["micro"]["f1"],
             "relations": sum(len(d.relations) for d in annotated),
