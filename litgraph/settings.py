@@ -14,8 +14,17 @@
 | neo4j_database   | ``NEO4J_DATABASE``          | the server's default                                     |
 | threads          | ``LITGRAPH_THREADS``        | none: all CPU cores                                      |
 | precision        | ``LITGRAPH_PRECISION``      | ``auto`` (bf16 autocast where the hardware has it)       |
-| buffer_pool_mb   | ``LITGRAPH_BUFFER_POOL_MB`` | none: LadybugDB's default page cache                     |
+| buffer_pool_mb   | ``LITGRAPH_BUFFER_POOL_MB`` | a quarter of memory, at most 4096 MiB (below)            |
 | debug            | ``LITGRAPH_DEBUG``          | off (on: the CLI prints tracebacks, redacted)            |
+
+``buffer_pool_mb`` is the embedded store's page cache (MiB). Unset, it is ``default_buffer_pool_mb()``: a
+quarter of the machine's memory, at most 4096 MiB, so that a long build or refresh does not keep most of a
+laptop's memory (LadybugDB's own default lets the cache grow to 80 % of it). A write or statement that does
+not fit in that default reopens the store with twice the cache (up to the 80 %) and runs again rather than
+fail. To raise it, for large graphs or faster queries on a big machine, set e.g.
+``LITGRAPH_BUFFER_POOL_MB=8192``. A value that is set is a hard cap: a batch that overfills it is loaded in
+smaller transactions and only what does not fit alone fails; too small a cap for the graph is very slow
+(1024 MiB for 50,000 articles: LadybugDB's checkpoint shadow file grew past 30 GB; see docs/graph.md).
 
 ``Settings.from_env`` is the only place litgraph reads its environment; it validates every value
 once, with the accepted forms in the message. Code that needs a setting takes a ``Settings`` (workers
@@ -73,6 +82,22 @@ def _memory_mb() -> int:
 
 #: The smallest page cache (MiB) the embedded store accepts.
 MIN_BUFFER_POOL_MB = 64
+#: The default page cache: this share of the machine's memory ...
+DEFAULT_BUFFER_POOL_SHARE = 0.25
+#: ... but at most this many MiB (docs/graph.md, "Memory": a 50,000-article build as fast as with LadybugDB's
+#: own default; 2048 MiB was slower there and 1024 MiB did not finish).
+DEFAULT_BUFFER_POOL_MAX_MB = 4096
+
+
+def default_buffer_pool_mb() -> int:
+    """The embedded store's page cache (MiB) when ``LITGRAPH_BUFFER_POOL_MB`` is unset: a quarter of the
+    machine's memory, at most ``DEFAULT_BUFFER_POOL_MAX_MB``, at least 256 MiB."""
+    return max(256, min(int(_memory_mb() * DEFAULT_BUFFER_POOL_SHARE), DEFAULT_BUFFER_POOL_MAX_MB))
+
+
+def ladybug_buffer_pool_mb() -> int:
+    """LadybugDB's own default page cache (80 % of memory): what a default cache may grow to for one write."""
+    return max(MIN_BUFFER_POOL_MB, int(_memory_mb() * 0.8))
 
 
 def _home_default(xdg: str, fallback: str, *parts: str) -> Path:
@@ -95,7 +120,7 @@ class Settings:
     neo4j_database: str | None = None
     threads: int | None = None  # CPU threads of the models; None: all cores
     precision: str = "auto"
-    buffer_pool_mb: int | None = None  # LadybugDB's page cache cap in MiB; None: LadybugDB's default
+    buffer_pool_mb: int | None = None  # the embedded store's page cache in MiB; None: default_buffer_pool_mb()
     debug: bool = False
 
     @classmethod

@@ -277,6 +277,25 @@ def test_a_full_page_cache_is_a_clear_error(settings, docs, tmp_path, monkeypatc
         assert store.stats()["articles"] == len({d.pmid for d in docs})
 
 
+def test_the_default_page_cache_grows_rather_than_fail_a_write(settings, docs, tmp_path, monkeypatch):
+    """Unset, the cache is litgraph's default; a write that overfills it runs again with twice the cache
+    (the set 64 MiB cap above fails the same load)."""
+    from litgraph.settings import default_buffer_pool_mb, ladybug_buffer_pool_mb
+    from litgraph.store import open_store
+    from litgraph.store.backends import ladybug as backend
+
+    assert settings.buffer_pool_mb is None
+    assert 256 <= default_buffer_pool_mb() <= 4096 and default_buffer_pool_mb() <= ladybug_buffer_pool_mb()
+    with open_store(settings.with_(graph=str(tmp_path / "d"))) as store:
+        assert store.default_cache and store.buffer_pool_mb == default_buffer_pool_mb()
+    monkeypatch.setattr(backend, "default_buffer_pool_mb", lambda: 64)
+    with open_store(settings.with_(graph=str(tmp_path / "g"))) as store:
+        assert store.buffer_pool_mb == 64
+        for _ in range(3):
+            store.upsert_documents(docs * 20)
+        assert store.buffer_pool_mb > 64 and store.stats()["articles"] == len({d.pmid for d in docs})
+
+
 def test_loading_in_batches_equals_loading_at_once(built_graph, graph_docs, settings, tmp_path):
     """New edges are appended, edges that other articles already support are merged: the split must not
     change the graph (batches share entities and edges, e.g. the BC5CDR CID pairs many abstracts state)."""

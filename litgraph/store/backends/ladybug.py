@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 import ladybug
 
 from litgraph.errors import InputError, LitgraphError
-from litgraph.settings import Settings
+from litgraph.settings import Settings, default_buffer_pool_mb, ladybug_buffer_pool_mb
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
 from litgraph.store.schema import (
@@ -94,12 +94,19 @@ class LadybugStore(GraphStore):
     def __init__(self, folder: str | Path, *, read_only: bool = False, threads: int = 0, settings=None,
                  buffer_pool_mb: int | None = None):
         """``buffer_pool_mb``: the page cache in MiB; default ``settings.buffer_pool_mb`` (``LITGRAPH_BUFFER_POOL_MB``,
-        validated by ``Settings``); None is LadybugDB's own default (80 % of RAM)."""
+        validated by ``Settings``), and when that is unset ``litgraph.settings.default_buffer_pool_mb()`` (a
+        quarter of memory, at most 4 GiB). A set value is a hard cap; the default grows for a write or a
+        statement that does not fit (``_grow_cache``) rather than fail it."""
         if buffer_pool_mb is None:
             buffer_pool_mb = (settings if settings is not None else Settings()).buffer_pool_mb
         elif isinstance(buffer_pool_mb, bool) or not isinstance(buffer_pool_mb, int) or buffer_pool_mb < 64:
             raise InputError(f"buffer_pool_mb={buffer_pool_mb!r}: use a whole number of MiB, at least 64")
+        #: True while the cache is litgraph's default (it may grow); False for a cap that was set
+        self.default_cache = buffer_pool_mb is None
+        if buffer_pool_mb is None:
+            buffer_pool_mb = default_buffer_pool_mb()
         self.buffer_pool_mb = buffer_pool_mb
+        self._read_only, self._threads, self._in_tx = read_only, threads, False
         folder = Path(folder).expanduser()
         if folder.exists() and not folder.is_dir():
             raise InputError("the embedded graph must be a folder; give a folder path or a bolt:// URI", path=str(folder))
@@ -182,7 +189,48 @@ class LadybugStore(GraphStore):
         try:
             return self._conn.execute(text, params or {})
         except RuntimeError as err:
-            raise _error(err, self.folder) from err
+            error = _error(err, self.folder)
+            # a statement on its own (a bulk COPY, a read) that overfilled the default cache was rolled back
+            # by itself: run it again with a larger cache; inside a transaction _in_transaction retries the whole
+            if isinstance(error, _CacheFull) and not self._in_tx and self._grow_cache():
+                return self._execute(text, params)
+            raise error from err
+
+    def _grow_cache(self) -> bool:
+        """Reopen the database with twice the page cache, up to LadybugDB's own default (80 % of memory), when
+        the cache is litgraph's default; False (nothing done) for a cap that was set, or at that ceiling. The
+        larger cache stays for the rest of this store's life."""
+        ceiling = ladybug_buffer_pool_mb()
+        if not self.default_cache or self.buffer_pool_mb >= ceiling or self._conn is None:
+            return False
+        grown = min(self.buffer_pool_mb * 2, ceiling)
+        if not self._read_only:
+            # checkpointed first: closing right after a rolled-back write that overfilled the cache left a file
+            # that failed later reads or crashed LadybugDB 0.22 (reproduced); without room even for that, give up
+            try:
+                self._conn.execute("CHECKPOINT").close()
+            except RuntimeError:
+                return False
+        log.warning("the embedded graph's page cache (%d MiB) was too small for one write; reopening it with %d MiB "
+                    "(LITGRAPH_BUFFER_POOL_MB sets it)", self.buffer_pool_mb, grown)
+        self._conn.close()
+        self._db.close()
+        self._conn = None
+        self._db = self._open_checked(self.folder, self._read_only, grown)
+        self._conn = ladybug.Connection(self._db, num_threads=self._threads)
+        self.buffer_pool_mb = grown
+        return True
+
+    def _in_transaction(self, work, *args):
+        """``work(*args)`` in one transaction; one that overfilled the default page cache (rolled back whole)
+        runs again with a larger cache (``_grow_cache``) rather than fail."""
+        while True:
+            try:
+                with self.transaction():
+                    return work(*args)
+            except _CacheFull:
+                if not self._grow_cache():
+                    raise
 
     def _create_schema(self) -> None:
         existing = {row["name"] for row in self.run_cypher("CALL show_tables() RETURN name")}
@@ -507,14 +555,18 @@ class _Transaction:
 
     def __enter__(self):
         self.store._exec("BEGIN TRANSACTION")
+        self.store._in_tx = True
         return self.store
 
     def __exit__(self, kind, value, tb):
-        if kind is None:
-            self.store._exec("COMMIT")
-            return False
         try:
-            self.store._exec("ROLLBACK")
-        except _RolledBack:  # a failed statement has already rolled the transaction back
-            pass
-        return False
+            if kind is None:
+                self.store._exec("COMMIT")
+                return False
+            try:
+                self.store._exec("ROLLBACK")
+            except _RolledBack:  # a failed statement has already rolled the transaction back
+                pass
+            return False
+        finally:
+            self.store._in_tx = False
