@@ -23,6 +23,10 @@ from litgraph.store.schema import CO_MENTIONED, EDGE_INDEXES, EDGE_TYPES, ENTITY
 log = logging.getLogger(__name__)
 
 _LABEL_OF = "[l IN labels({v}) WHERE l <> 'Entity'][0]"
+#: Both ends of each row ``k`` of a list of pairs, by the element ids ``k.a`` and ``k.b`` (``Neo4jStore._id_pairs``).
+#: An edge between them is matched inside ``CALL { WITH a, b ... }``: with both ends bound the planner expands from
+#: one into the other (Expand(Into), the cheaper side); a plain MATCH after two id seeks walks every edge of one end.
+_ENDS = "UNWIND {rows} AS k MATCH (a:Entity) WHERE elementId(a) = k.a MATCH (b:Entity) WHERE elementId(b) = k.b "
 
 
 def _check(name: str, allowed: Iterable[str]) -> str:
@@ -188,8 +192,10 @@ class Neo4jStore(GraphStore):
     def bulk_load_parquet(self, folder: str | Path, batch: int = 20_000) -> dict:
         """Load the Parquet layout of ``litgraph export --format parquet`` with UNWIND batches into an empty graph.
 
-        For very large graphs ``litgraph export --format neo4j-import`` and ``neo4j-admin database import``
-        are faster.
+        Nodes are created first and remembered by element id, so that every edge is created between two id
+        seeks (no index seek by key); the aggregates are computed from the ``MENTIONS`` table just loaded
+        rather than read back from the server. For very large graphs ``litgraph export --format neo4j-import``
+        and ``neo4j-admin database import`` are faster.
         """
         import pyarrow.parquet as pq
 
@@ -197,30 +203,47 @@ class Neo4jStore(GraphStore):
         if self.run_cypher("MATCH (a:Article) RETURN count(a) AS n")[0]["n"]:
             raise InputError("bulk load needs an empty graph; use upsert_documents to add to an existing one")
         loaded: dict[str, int] = {}
-        for table, (columns, _) in NODE_TABLES.items():
+        ids: dict[tuple[str, str], str] = {}  # (label, key) -> elementId of every node this load created
+        for table, (columns, key) in NODE_TABLES.items():
             path = folder / "nodes" / f"{table}.parquet"
             if not path.exists():
                 continue
             extra = ":Entity" if table in ENTITY_LABELS else ""
             for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
-                self.run_cypher(f"UNWIND $rows AS r CREATE (n:{table}{extra}) SET n = r", {"rows": rows.to_pylist()})
+                for r in self.run_cypher(f"UNWIND $rows AS r CREATE (n:{table}{extra}) SET n = r "
+                                         f"RETURN r.{key} AS k, elementId(n) AS n", {"rows": rows.to_pylist()}):
+                    ids[(table, r["k"])] = r["n"]
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
-        for table, (pairs, _) in REL_TABLES.items():
+        mentioned: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for table, (_, columns) in REL_TABLES.items():
             path = folder / "edges" / f"{table}.parquet"
             if not path.exists():
                 continue
+            props = ", ".join(f"{name}: r.{name}" for name, _ in columns)
+            text = ("UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a_ MATCH (b) WHERE elementId(b) = r.b_ "
+                    f"CREATE (a)-[:{table}{' {' + props + '}' if props else ''}]->(b)")
             for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
-                groups = defaultdict(list)
+                part = []
                 for r in rows.to_pylist():
-                    a, b = r.pop("from_label"), r.pop("to_label")
-                    groups[(a, b)].append({"src": r.pop("from"), "dst": r.pop("to"), "props": r})
-                for (a, b), part in groups.items():
-                    ka, kb = NODE_TABLES[_check(a, NODE_TABLES)][1], NODE_TABLES[_check(b, NODE_TABLES)][1]
-                    self.run_cypher(
-                        f"UNWIND $rows AS r MATCH (a:{a} {{{ka}: r.src}}) MATCH (b:{b} {{{kb}: r.dst}}) "
-                        f"CREATE (a)-[x:{table}]->(b) SET x = r.props", {"rows": part})
+                    a = ids.get((r["from_label"], r["from"]))
+                    b = ids.get((r["to_label"], r["to"]))
+                    if a is None or b is None:  # an end that is not in the node tables: no edge (as a MATCH by key)
+                        continue
+                    if table == "MENTIONS":
+                        mentioned[r["from"]].add((r["to_label"], r["to"]))
+                    r["a_"], r["b_"] = a, b
+                    part.append(r)
+                self.run_cypher(text, {"rows": part})
                 loaded[table] = loaded.get(table, 0) + rows.num_rows
-        aggregates.rebuild(self)
+        # aggregates.rebuild, with the mentions known here and the nodes' element ids (nothing read back)
+        if self.run_cypher("MATCH ()-[c:CO_MENTIONED]->() RETURN count(c) AS n")[0]["n"]:
+            self.run_cypher("MATCH ()-[c:CO_MENTIONED]->() DELETE c")
+        self._ids = ids
+        try:
+            aggregates.refresh(self, {}, dict(mentioned), fresh=True)
+        finally:
+            self._ids = None
+        self.set_meta("aggregates", aggregates.VERSION)
         return loaded
 
     # ------------------------------------------------------ write primitives
@@ -304,7 +327,7 @@ class Neo4jStore(GraphStore):
         articles = self._node_ids("Article", (r["pmid"] for r in rows))
         entities = self._node_ids(label, (r["id"] for r in rows))
         self.run_cypher(
-            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (e) WHERE elementId(e) = r.e "
+            "UNWIND $rows AS r MATCH (a:Article) WHERE elementId(a) = r.a MATCH (e:Entity) WHERE elementId(e) = r.e "
             "CREATE (a)-[:MENTIONS {count: r.count, texts: r.texts, score: r.score}]->(e)",
             {"rows": [{"a": articles[r["pmid"]], "e": entities[r["id"]], "count": r["count"], "texts": r["texts"],
                        "score": r["score"]} for r in rows if r["pmid"] in articles and r["id"] in entities]},
@@ -319,8 +342,8 @@ class Neo4jStore(GraphStore):
                                          + [r["object"] for r in rows if r["object_label"] == label])
         columns = ", ".join(f"{name}: r.{name}" for name, _ in NODE_TABLES["Evidence"][0])
         self.run_cypher(
-            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a_ MATCH (s) WHERE elementId(s) = r.s_ "
-            "MATCH (o) WHERE elementId(o) = r.o_ "
+            "UNWIND $rows AS r MATCH (a:Article) WHERE elementId(a) = r.a_ MATCH (s:Entity) WHERE elementId(s) = r.s_ "
+            "MATCH (o:Entity) WHERE elementId(o) = r.o_ "
             f"CREATE (a)-[:HAS_EVIDENCE]->(v:Evidence {{{columns}}})-[:SUBJECT]->(s) CREATE (v)-[:OBJECT]->(o)",
             {"rows": [{**r, "a_": articles[r["pmid"]], "s_": ends[r["subject_label"]][r["subject"]],
                        "o_": ends[r["object_label"]][r["object"]]} for r in rows
@@ -337,34 +360,31 @@ class Neo4jStore(GraphStore):
 
     def _existing_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> set[tuple[str, str]]:
         rows = self.run_cypher(
-            "UNWIND $pairs AS k MATCH (a) WHERE elementId(a) = k.a MATCH (b) WHERE elementId(b) = k.b "
-            f"MATCH (a)-[:{_check(edge, EDGE_TYPES)}]->(b) RETURN DISTINCT k.s AS s, k.o AS o",
+            _ENDS.format(rows="$pairs") + f"CALL {{ WITH a, b MATCH (a)-[:{_check(edge, EDGE_TYPES)}]->(b) RETURN 1 AS found LIMIT 1 }} "
+            "RETURN k.s AS s, k.o AS o",
             {"pairs": self._id_pairs(subject_label, object_label, pairs)},
         )
         return {(r["s"], r["o"]) for r in rows}
 
     def _write_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         self.run_cypher(
-            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
-            f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) "
-            "SET x.evidence_count = r.evidence_count, x.pmids = r.pmids, x.first_year = r.first_year, "
-            "x.last_year = r.last_year, x.score = r.score, x.model = r.model",
+            _ENDS.format(rows="$rows") + f"MERGE (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) "
+            "SET x.evidence_count = k.evidence_count, x.pmids = k.pmids, x.first_year = k.first_year, "
+            "x.last_year = k.last_year, x.score = k.score, x.model = k.model",
             {"rows": self._id_pairs(subject_label, object_label, rows)},
         )
 
     def _create_edges(self, edge: str, subject_label: str, object_label: str, rows: list[dict]) -> None:
         # new edges only (see GraphStore._recompute): CREATE, no MERGE check of the pair's existing edges
         self.run_cypher(
-            "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
-            f"CREATE (a)-[:{_check(edge, EDGE_TYPES)} {{evidence_count: r.evidence_count, pmids: r.pmids, "
-            "first_year: r.first_year, last_year: r.last_year, score: r.score, model: r.model}]->(b)",
+            _ENDS.format(rows="$rows") + f"CREATE (a)-[:{_check(edge, EDGE_TYPES)} {{evidence_count: k.evidence_count, pmids: k.pmids, "
+            "first_year: k.first_year, last_year: k.last_year, score: k.score, model: k.model}]->(b)",
             {"rows": self._id_pairs(subject_label, object_label, rows)},
         )
 
     def _delete_edges(self, edge: str, subject_label: str, object_label: str, pairs: list[dict]) -> None:
         self.run_cypher(
-            "UNWIND $pairs AS k MATCH (a) WHERE elementId(a) = k.a MATCH (b) WHERE elementId(b) = k.b "
-            f"MATCH (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) DELETE x",
+            _ENDS.format(rows="$pairs") + f"CALL {{ WITH a, b MATCH (a)-[x:{_check(edge, EDGE_TYPES)}]->(b) DELETE x }}",
             {"pairs": self._id_pairs(subject_label, object_label, pairs)},
         )
 
@@ -394,19 +414,19 @@ class Neo4jStore(GraphStore):
         rows = self._id_pairs(label_a, label_b, frame.to_dict("records"))
         gained = [r for r in rows if r["d"] > 0]
         lost = [r for r in rows if r["d"] < 0]
-        ends = "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = r.a MATCH (b) WHERE elementId(b) = r.b "
+        ends = _ENDS.format(rows="$rows")
         for part in chunks(gained):
             if fresh:  # no co-mention edges yet (a bulk load): append
-                self.run_cypher(ends + f"CREATE (a)-[:{CO_MENTIONED} {{articles: r.d}}]->(b)", {"rows": part})
+                self.run_cypher(ends + f"CREATE (a)-[:{CO_MENTIONED} {{articles: k.d}}]->(b)", {"rows": part})
             else:  # one statement finds or creates the edge (no second pair of seeks for the new ones)
                 self.run_cypher(ends + f"MERGE (a)-[c:{CO_MENTIONED}]->(b) "
-                                "ON CREATE SET c.articles = r.d ON MATCH SET c.articles = c.articles + r.d", {"rows": part})
+                                "ON CREATE SET c.articles = k.d ON MATCH SET c.articles = c.articles + k.d", {"rows": part})
         for part in chunks(lost):
-            self.run_cypher(ends + f"MATCH (a)-[c:{CO_MENTIONED}]->(b) SET c.articles = c.articles + r.d "
+            self.run_cypher(ends + f"CALL {{ WITH a, b MATCH (a)-[c:{CO_MENTIONED}]->(b) RETURN c }} SET c.articles = c.articles + k.d "
                             "WITH c WHERE c.articles <= 0 DELETE c", {"rows": part})
 
     def _recount_articles(self, label: str, ids: list[str]) -> None:
         self.run_cypher(
-            "UNWIND $ids AS i MATCH (e) WHERE elementId(e) = i SET e.articles = COUNT { (e)<-[:MENTIONS]-() }",
+            "UNWIND $ids AS i MATCH (e:Entity) WHERE elementId(e) = i SET e.articles = COUNT { (e)<-[:MENTIONS]-() }",
             {"ids": list(self._node_ids(label, ids).values())},
         )
