@@ -10,7 +10,10 @@ entity popularity, evidence offsets given), from ``graph_load_query.synthetic_ta
 - ``new``: every article into an empty store, ``--batch`` documents per call;
 - ``revise``: ``--revise`` of them again with a different relation each (old evidence replaced, aggregates
   recomputed);
-- ``delete``: ``--delete`` of them removed.
+- ``delete``: ``--delete`` of them removed;
+- ``bulk`` (with ``--bulk``): the synthetic graph of ``--articles`` articles in the Parquet layout
+  (``graph_load_query.write_layout``) loaded into the emptied store with ``bulk_load_parquet`` (edges/s counts
+  the edges of the layout, as ``graph_load_query`` does; the time includes computing the aggregates).
 
 edges/s counts the edges the phase writes or removes: MENTIONS, HAS_EVIDENCE, SUBJECT, OBJECT and the
 aggregated relation edges (from ``stats()`` before and after). Each store and code version runs in a
@@ -49,13 +52,13 @@ def child(args) -> dict:
     import copy
 
     sys.path.insert(0, str(HERE))
-    from graph_load_query import documents_for, synthetic_tables
+    from graph_load_query import documents_for, synthetic_tables, write_layout
 
     from litgraph.records import Relation
     from litgraph.settings import Settings
     from litgraph.store import open_store
 
-    _, _, ann = synthetic_tables(args.articles)
+    tables, edge_tables, ann = synthetic_tables(args.articles)
     pmids = sorted(ann["years"])
     docs = documents_for(pmids, ann)
     if args.store == "neo4j":
@@ -105,6 +108,22 @@ def child(args) -> dict:
         out["delete"] = {"documents": len(gone), "seconds": round(seconds, 2), "edges": _edges(before) - _edges(after),
                          "edges_per_s": round((_edges(before) - _edges(after)) / seconds)}
         out["final_stats"] = after
+        if args.bulk:
+            layout = Path(args.work) / "tables"
+            write_layout(tables, edge_tables, layout)
+            n_edges = sum(len(frame) for frame in edge_tables.values())
+            if args.store == "neo4j":
+                while store.run_cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
+                    pass
+                target = store
+            else:
+                target = open_store(Settings.from_env(graph=str(Path(args.work) / "bulk")))
+            t = time.perf_counter()
+            target.bulk_load_parquet(layout)
+            seconds = time.perf_counter() - t
+            if target is not store:
+                target.close()
+            out["bulk"] = {"seconds": round(seconds, 2), "edges": n_edges, "edges_per_s": round(n_edges / seconds)}
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
@@ -115,13 +134,14 @@ def run_child(args, store: str, code: str, path: str | None, work: Path, batch: 
         env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", store, "--code", code, "--work", str(work),
            "--articles", str(args.articles), "--batch", str(batch or 0), "--revise", str(args.revise),
-           "--delete", str(args.delete)]
+           "--delete", str(args.delete)] + (["--bulk"] if args.bulk else [])
     result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{store}/{code} failed:\n{result.stderr[-3000:]}")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"{store:8s} {code:9s} batch {figures['batch']:>6}  new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
-          f"  delete {figures['delete']['edges_per_s']:>8}  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
+          f"  delete {figures['delete']['edges_per_s']:>8}"
+          + (f"  bulk {figures['bulk']['edges_per_s']:>8}" if "bulk" in figures else "") + f"  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
     return figures
 
 
@@ -142,6 +162,7 @@ def main() -> None:
     parser.add_argument("--baseline", help="git commit whose store code to compare with (the old path)")
     parser.add_argument("--current", help="git commit to run as the current code (default: the working tree)")
     parser.add_argument("--stores", default="ladybug,neo4j")
+    parser.add_argument("--bulk", action="store_true", help="also time bulk_load_parquet of the same synthetic graph")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
@@ -169,7 +190,7 @@ def main() -> None:
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "load_average": os.getloadavg(), "python": platform.python_version()},
         "settings": {"articles": args.articles, "batch": args.batch or "the store's write_batch", "revise": args.revise,
-                     "delete": args.delete, "baseline": args.baseline, "current": args.current or "working tree"},
+                     "delete": args.delete, "bulk": args.bulk, "baseline": args.baseline, "current": args.current or "working tree"},
         "targets": {"ladybug_edges_per_s": 50_000, "neo4j_edges_per_s": 20_000},
         "runs": runs,
     }
