@@ -39,11 +39,17 @@ def trim(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def _long_form_mention(mentions: list[Mention], a: Abbreviation) -> Mention | None:
-    """The mention that is the long form: the same span, one ending with it and covering most of it, or
+_PREPOSITION = re.compile(r"\b(?:in|of|with|for|by|from|to|on|at)\b", re.IGNORECASE)
+
+
+def _long_form_mention(text: str, mentions: list[Mention], a: Abbreviation) -> Mention | None:
+    """The mention that is the long form: the same span, one ending with it and covering most of it (but not
+    the object of a preposition: "colorectal cancer" in "deleted in colorectal cancer (DCC)" is not DCC), or
     else one containing it ("von Hippel-Lindau (VHL) disease")."""
     best = None
     for m in mentions:
+        if m.start > a.long_start and _PREPOSITION.search(text, a.long_start, m.start):
+            continue
         if m.end == a.long_end and m.start <= a.long_start + (a.long_end - a.long_start) // 2:
             if best is None or abs(m.start - a.long_start) < abs(best.start - a.long_start):
                 best = m
@@ -65,7 +71,7 @@ def harmonise(text: str, mentions: list[Mention], found: tuple[Abbreviation, ...
     typed: dict[str, Mention | None] = {}
     for a in found:
         if a.short not in typed or typed[a.short] is None:
-            typed[a.short] = _long_form_mention(mentions, a)
+            typed[a.short] = _long_form_mention(text, mentions, a)
     shorts = {(a.short_start, a.short_end): a.short for a in found}
     shorts = {(s, e): short for (s, e), short in shorts.items() if not any(_contains(m, s, e) for m in mentions)}
     out = [m for m in mentions if not any(m.start < e and s < m.end for s, e in shorts)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litgraph.extract.consistency import harmonise, trim
 from litgraph.records import Mention
+from litgraph.text import abbreviations
 
 TEXT = ("Contrast-induced nephropathy (CIN) is frequent after coronary angiography. CIN was seen in 12 of 80 "
         "patients given iodixanol, and serum creatinine (SCr) rose. The odds ratio (OR) was 2.1; SCr fell by day 3.")
@@ -66,3 +67,14 @@ def test_mention_edges_lose_punctuation_and_function_words():
     trimmed = trim([at("deficiency of APRT in"), at("(vitamin A)"), at("breast, or"), at("hepatitis A"), at(", and")])
     assert [(m.text, text[m.start:m.end]) for m in trimmed] == [
         ("deficiency of APRT", "deficiency of APRT"), ("(vitamin A)", "(vitamin A)"), ("breast", "breast"), ("hepatitis A", "hepatitis A")]
+
+
+def test_a_mention_after_a_preposition_in_the_long_form_does_not_type_the_short_form():
+    text = "The DCC (deleted in colorectal cancer) gene was studied. Loss of DCC expression predicts survival."
+    assert {(a.short, a.long) for a in abbreviations(text)} == {("DCC", "deleted in colorectal cancer")}
+    s, e = span(text, "colorectal cancer")
+    second = span(text, "DCC", 1)
+    predicted = [Mention("1", s, e, text[s:e], "Disease"), Mention("1", *second, "DCC", "Gene")]
+    out = {(m.start, m.end): m.type for m in harmonise(text, predicted)}
+    assert out[(s, e)] == "Disease"
+    assert out.get(second) != "Disease"  # "colorectal cancer" is what DCC is deleted in, not what DCC stands for
