@@ -35,7 +35,7 @@ from torch import nn
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import encode, windowed_forward
 from litgraph.extract.infer import Extractor
-from litgraph.extract.relations import (TYPE_ORDER, Entity, Prepared, RelationExtractor, _score_at, _targets, groups_from, prepare, token_span,
+from litgraph.extract.relations import (TYPE_ORDER, Entity, Prepared, RelationExtractor, _score_at, groups_from, prepare, token_span, training_pairs,
                                         tune_threshold, tune_type_thresholds)
 from litgraph.extract.train import TrainConfig, fit
 from litgraph.records import Document
@@ -209,12 +209,13 @@ def main() -> None:
     dev_sets = [load(n, settings, args.limit) for n in ("bc5cdr:dev", "biored:dev")]
     started = time.perf_counter()
     examples, e2e_examples, e2e_docs = {}, {}, {}
+    dev_names = {c.name for c in dev_sets}
     for corpus in train_sets + dev_sets:
         rows = []
         for doc, (enc, states, mentions) in zip(corpus.documents, ner_pass(ner, corpus.documents, args.layer, args.batch_size)):
             prepared, tags = entities(doc, enc)
             rows.append((prepared, states, tags))
-            if corpus in dev_sets:
+            if corpus.name in dev_names:
                 predicted = Document(doc.pmid, doc.title, doc.abstract)
                 predicted.mentions = mentions
                 extractor.normaliser.normalise(predicted)
@@ -239,14 +240,9 @@ def main() -> None:
         for corpus in train_sets:
             group = groups[corpus.name.split(":")[0]]
             for p, states, tags in examples[corpus.name]:
-                pairs = head_re.candidates(p, group)
-                if not pairs:
-                    continue
-                target, supervised, positive = _targets(head_re, p, group, pairs)
-                pos = [k for k in range(len(pairs)) if positive[k]]
-                neg = [k for k in range(len(pairs)) if not positive[k]]
-                keep = pos + rng.sample(neg, min(len(neg), int(cfg.neg_ratio * max(1, len(pos)))))
-                items.append((p, states, tags, [pairs[k] for k in keep], target[keep], supervised[keep]))
+                sampled = training_pairs(head_re, p, group, cfg.neg_ratio, rng)
+                if sampled is not None:
+                    items.append((p, states, tags, *sampled))
         rng.shuffle(items)
         return [items[b:b + cfg.batch_size] for b in range(0, len(items), cfg.batch_size)]
 

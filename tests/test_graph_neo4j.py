@@ -35,14 +35,6 @@ def test_unreachable_server_is_a_clear_error(monkeypatch):
     assert "not-a-real-secret" not in str(err.value)
 
 
-@pytest.fixture()
-def neo4j_store(data_dir):
-    store = open_store(Settings.from_env(corpora=str(data_dir), graph=os.environ["NEO4J_URI"]))
-    store.run_cypher("MATCH (n) DETACH DELETE n")
-    yield store
-    store.run_cypher("MATCH (n) DETACH DELETE n")
-    store.close()
-
 
 @pytest.mark.neo4j
 @pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)

@@ -10,8 +10,6 @@ import os
 import pytest
 
 from litgraph.export import export
-from litgraph.settings import Settings
-from litgraph.store import open_store
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
 
 from tests.test_graph_queries import check_precomputed_counts
@@ -19,14 +17,6 @@ from tests.test_graph_queries import check_precomputed_counts
 SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
 pytestmark = [pytest.mark.neo4j, pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)]
 
-
-@pytest.fixture()
-def neo4j_store(data_dir):
-    store = open_store(Settings.from_env(corpora=str(data_dir), graph=os.environ["NEO4J_URI"]))
-    store.run_cypher("MATCH (n) DETACH DELETE n")
-    yield store
-    store.run_cypher("MATCH (n) DETACH DELETE n")
-    store.close()
 
 
 def check_recount(store) -> None:

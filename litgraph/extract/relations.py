@@ -307,6 +307,19 @@ def _targets(extractor: RelationExtractor, p: Prepared, group: dict, pairs) -> t
     return target, supervised, positive
 
 
+def training_pairs(extractor: RelationExtractor, p: Prepared, group: dict, neg_ratio: float, rng: random.Random):
+    """One epoch's pairs of a training document: every positive and ``neg_ratio`` sampled negatives per positive,
+    with their targets and supervised columns; None when the document has no candidate pair."""
+    pairs = extractor.candidates(p, group)
+    if not pairs:
+        return None
+    target, supervised, positive = _targets(extractor, p, group, pairs)
+    pos = [k for k in range(len(pairs)) if positive[k]]
+    neg = [k for k in range(len(pairs)) if not positive[k]]
+    keep = pos + rng.sample(neg, min(len(neg), int(neg_ratio * max(1, len(pos)))))
+    return [pairs[k] for k in keep], target[keep], supervised[keep]
+
+
 GRID = [x / 20 for x in range(1, 20)]
 
 
@@ -392,14 +405,9 @@ def train_re(
                 if swapper is not None:
                     text, mentions = swapper.apply(d.text, d.mentions, rng)
                     p = prepare(d, tok, mentions, text)
-                pairs = extractor.candidates(p, group)
-                if not pairs:
-                    continue
-                target, supervised, positive = _targets(extractor, p, group, pairs)
-                pos = [k for k in range(len(pairs)) if positive[k]]
-                neg = [k for k in range(len(pairs)) if not positive[k]]
-                keep = pos + rng.sample(neg, min(len(neg), int(cfg.neg_ratio * max(1, len(pos)))))
-                items.append((p, [pairs[k] for k in keep], target[keep], supervised[keep]))
+                sampled = training_pairs(extractor, p, group, cfg.neg_ratio, rng)
+                if sampled is not None:
+                    items.append((p, *sampled))
         rng.shuffle(items)
         return [items[b:b + cfg.batch_size] for b in range(0, len(items), cfg.batch_size)]
 
