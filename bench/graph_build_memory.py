@@ -8,7 +8,8 @@ For each size N a synthetic PubTator file of N articles is written (shaped like 
 edges/s (edges in the graph / wall time). ``--buffer-pool-mb`` sets ``LITGRAPH_BUFFER_POOL_MB`` for the
 child: one value, or several comma-separated (``default`` leaves it unset, ``ladybug`` is LadybugDB's own
 default, 80 % of the machine's memory), which are then run interleaved per size so that the machine's load
-falls on all alike; ``--code REF`` runs the code of git commit REF instead of the working tree. Writes
+falls on all alike; ``--code REF`` runs the code of git commit REF instead of the working tree; ``--batch-size N`` fixes the
+documents per store write (the build's largest in-memory batch). Writes
 ``bench/results/graph_build_memory.json`` (``--out`` elsewhere).
 
     python bench/graph_build_memory.py --sizes 1000,5000,10000,50000
@@ -78,6 +79,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     parser.add_argument("--max-disk-gb", type=float, default=10.0,
                         help="stop a build whose graph folder grows past this (LadybugDB's checkpoint shadow file)")
+    parser.add_argument("--batch-size", type=int,
+                        help="documents per store write (litgraph build --batch-size; default: adaptive, up to the "
+                             "store's write_batch)")
     parser.add_argument("--max-minutes", type=float, default=20.0, help="stop a build that runs longer than this")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -105,7 +109,8 @@ def main() -> None:
                 elif cap != "default":
                     child["LITGRAPH_BUFFER_POOL_MB"] = str(int(cap))
                 graph = tmp / f"graph-{n}-{cap}"
-                result = _measure(source, graph, child, cwd, args.max_disk_gb * 1024, args.max_minutes * 60)
+                result = _measure(source, graph, child, cwd, args.max_disk_gb * 1024, args.max_minutes * 60,
+                                  args.batch_size)
                 run = {"articles": n, "buffer_pool_mb": cap, "seconds": round(result["seconds"], 1),
                        "peak_rss_mb": result["peak_rss_mb"], "peak_disk_mb": result["peak_disk_mb"]}
                 if "stopped" in result:
@@ -126,7 +131,8 @@ def main() -> None:
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
                     "load_average_before": load_before, "load_average_after": os.getloadavg(), "python": platform.python_version()},
-        "settings": {"buffer_pool_mb": caps, "code": args.code or "working tree"},
+        "settings": {"buffer_pool_mb": caps, "batch_size": args.batch_size or "adaptive",
+                     "code": args.code or "working tree"},
         "targets": {"peak_rss_mb_10k": 4096, "flat_within": 0.2},
         "runs": runs,
     }
@@ -142,11 +148,12 @@ def _folder_mb(folder: Path) -> float:
         return 0.0
 
 
-def _measure(source: Path, graph: Path, env: dict, cwd: Path, max_disk_mb: float, max_seconds: float) -> dict:
+def _measure(source: Path, graph: Path, env: dict, cwd: Path, max_disk_mb: float, max_seconds: float,
+             batch_size: int | None = None) -> dict:
     """One build in a child process; it is stopped when its graph folder (with LadybugDB's checkpoint shadow
     file) passes ``max_disk_mb`` or it runs longer than ``max_seconds``, and the run says so."""
     cmd = [sys.executable, "-m", "litgraph", "build", str(source), "--annotated", "--graph", str(graph), "--no-progress",
-           "--format", "json"]
+           "--format", "json"] + (["--batch-size", str(batch_size)] if batch_size else [])
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
