@@ -19,8 +19,10 @@ edges/s counts the edges the phase writes or removes: MENTIONS, HAS_EVIDENCE, SU
 aggregated relation edges (from ``stats()`` before and after). Each store and code version runs in a
 child process, so that peak RSS (``ru_maxrss``; the Python process only, not the Neo4j server) is its own.
 ``--baseline REF`` runs the same phases with the code of git commit REF (``git archive``, put first on
-``PYTHONPATH``); ``--current REF`` does the same for the "current" side (default: the working tree). Neo4j runs when NEO4J_URI is set (the database is emptied). Writes
-``bench/results/graph_build_path.json``.
+``PYTHONPATH``); ``--current REF`` does the same for the "current" side (default: the working tree).
+``--baseline-first`` runs the baseline before the current code (the side that runs second finds the Neo4j
+server's JIT and caches warm, so alternate the order between runs). Neo4j runs when NEO4J_URI is set (the
+database is emptied). Writes ``bench/results/graph_build_path.json``, or ``--out``.
 
     python bench/graph_build_path.py --articles 20000 --baseline <commit>
 """
@@ -135,10 +137,12 @@ def run_child(args, store: str, code: str, path: str | None, work: Path, batch: 
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", store, "--code", code, "--work", str(work),
            "--articles", str(args.articles), "--batch", str(batch or 0), "--revise", str(args.revise),
            "--delete", str(args.delete)] + (["--bulk"] if args.bulk else [])
+    load_before = os.getloadavg()[0]
     result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{store}/{code} failed:\n{result.stderr[-3000:]}")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     print(f"{store:8s} {code:9s} batch {figures['batch']:>6}  new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
           f"  delete {figures['delete']['edges_per_s']:>8}"
           + (f"  bulk {figures['bulk']['edges_per_s']:>8}" if "bulk" in figures else "") + f"  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
@@ -163,6 +167,8 @@ def main() -> None:
     parser.add_argument("--current", help="git commit to run as the current code (default: the working tree)")
     parser.add_argument("--stores", default="ladybug,neo4j")
     parser.add_argument("--bulk", action="store_true", help="also time bulk_load_parquet of the same synthetic graph")
+    parser.add_argument("--baseline-first", action="store_true", help="run the baseline before the current code")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"result file (default {RESULTS.relative_to(REPO)})")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
@@ -178,25 +184,28 @@ def main() -> None:
         versions = [("current", _checkout(args.current, tmp / "current") if args.current else None)]
         if args.baseline:
             versions.append(("baseline", _checkout(args.baseline, tmp / "baseline")))
+            if args.baseline_first:
+                versions.reverse()
         for store in stores:
             batch = args.batch or None
             for code, path in versions:
                 work = tmp / f"{store}-{code}"
                 work.mkdir()
                 runs.append(run_child(args, store, code, path, work, batch))
-                batch = runs[-1]["batch"]  # the baseline loads in the same batches as the current code
+                batch = runs[-1]["batch"]  # the second side loads in the same batches as the first
     payload = {
         "benchmark": "graph_build_path",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "load_average": os.getloadavg(), "python": platform.python_version()},
         "settings": {"articles": args.articles, "batch": args.batch or "the store's write_batch", "revise": args.revise,
-                     "delete": args.delete, "bulk": args.bulk, "baseline": args.baseline, "current": args.current or "working tree"},
+                     "delete": args.delete, "bulk": args.bulk, "baseline": args.baseline, "current": args.current or "working tree",
+                     "order": [code for code, _ in versions]},
         "targets": {"ladybug_edges_per_s": 50_000, "neo4j_edges_per_s": 20_000},
         "runs": runs,
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {RESULTS}", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
