@@ -46,6 +46,28 @@ def test_windowed_forward_returns_each_token_from_its_own_window():
         assert values[:, 1].min() >= 1 and values[:, 1].max() <= 16  # never [CLS]/[SEP]
 
 
+def test_cpu_inference_takes_small_batches_and_the_same_outputs():
+    """Without gradients on a CPU the windows go through at most CPU_INFERENCE_WINDOWS at a time (less
+    padding); the outputs are those of the caller's batch size, and training (gradients on) keeps it."""
+    from litgraph.extract.data import CPU_INFERENCE_WINDOWS
+
+    seqs = [list(range(100, 100 + n)) for n in (3, 40, 97, 12, 60, 8, 33, 71, 5, 19, 44, 90)]
+    sizes = []
+
+    def forward(ids, mask):
+        sizes.append(ids.shape[0])
+        return (ids.float() * mask).unsqueeze(-1)
+
+    with torch.no_grad():
+        small = windowed_forward(forward, seqs, cls_id=1, sep_id=2, pad_id=0, size=18, overlap=6, batch_size=64)
+    assert max(sizes) == CPU_INFERENCE_WINDOWS < 64 and len(sizes) > 1
+    sizes.clear()
+    with torch.enable_grad():
+        whole = windowed_forward(forward, seqs, cls_id=1, sep_id=2, pad_id=0, size=18, overlap=6, batch_size=64)
+    assert len(sizes) == 1 and sizes[0] > CPU_INFERENCE_WINDOWS
+    assert all(torch.equal(a, b) for a, b in zip(small, whole))
+
+
 def test_ner_targets_mask_types_the_corpus_does_not_annotate(tokenizer, settings):
     labels = bio_labels()
     doc = load_corpus("bc5cdr:train", settings)[0]
