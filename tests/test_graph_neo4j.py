@@ -35,7 +35,6 @@ def test_unreachable_server_is_a_clear_error(monkeypatch):
     assert "not-a-real-secret" not in str(err.value)
 
 
-
 @pytest.mark.neo4j
 @pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)
 def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):

@@ -18,7 +18,6 @@ SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4
 pytestmark = [pytest.mark.neo4j, pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)]
 
 
-
 def check_recount(store) -> None:
     """Every stored count equals counting the MENTIONS edges now; every co-mention edge is positive, points in
     pair order once per pair, and no pair of co-mentioned entities lacks one."""
