@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 
 import click
 
-from litgraph.cli.options import (corpora_option, echo_json, exclude_pmids_option, models_option, progress_option,
+from litgraph.cli.options import (corpora_option, echo_json, exclude_pmids_option, models_option, progress_option, strict_ids_option,
                                   quiet_option, read_pmid_file, settings_from)
 from litgraph.errors import InputError
 from litgraph.fetch.formats import OUTPUT_FORMATS
@@ -284,10 +284,11 @@ def eval_ner_cmd(model_dir, corpus, batch_size, exclude_pmids, corpora, models, 
 @click.option("--gold-entities", is_flag=True, help="Use the corpus's mentions and ids instead of NER + normalisation.")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @exclude_pmids_option
+@strict_ids_option
 @corpora_option
 @models_option
 @format_json_option
-def eval_relations_cmd(corpus, models_dirs, gold_entities, batch_size, exclude_pmids, corpora, models, fmt):
+def eval_relations_cmd(corpus, models_dirs, gold_entities, batch_size, exclude_pmids, strict_ids, corpora, models, fmt):
     """Document-level relation scores: BC5CDR CID pairs; BioRED pair, pair+type, pair+type+novelty.
 
     \b
@@ -299,7 +300,8 @@ def eval_relations_cmd(corpus, models_dirs, gold_entities, batch_size, exclude_p
 
     settings = settings_from(corpora=corpora, models=models)
     gold = _gold(corpus, settings, exclude_pmids)
-    _report(evaluate_relations(settings, gold, list(models_dirs) or None, gold_entities=gold_entities, batch_size=batch_size), fmt)
+    _report(evaluate_relations(settings, gold, list(models_dirs) or None, gold_entities=gold_entities, batch_size=batch_size,
+                               strict_ids=strict_ids), fmt)
 
 
 def _report(result: dict, fmt: str) -> None:
@@ -308,6 +310,8 @@ def _report(result: dict, fmt: str) -> None:
         return
     micro = result["micro"]
     click.echo(f"micro  P {micro['precision']:.4f}  R {micro['recall']:.4f}  F1 {micro['f1']:.4f}  (tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})")
+    if result.get("retired_ids"):
+        click.echo(f"{len(result['retired_ids'])} gold ids retired from the vocabulary scored as their current concept (--strict-ids: as written)")
     for name, s in result.get("levels", {}).items():
         click.echo(f"{name:<18} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}")
     for t, s in result["per_type"].items():

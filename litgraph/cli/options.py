@@ -30,6 +30,12 @@ exclude_pmids_option = click.option(
     "--exclude-pmids", type=click.Path(exists=True, dir_okay=False), default=None,
     help="File of PMIDs (one per line, # comments) to leave out of the evaluation.",
 )
+strict_ids_option = click.option(
+    "--strict-ids", is_flag=True,
+    help="Score against the gold ids as written. By default a gold id that the vocabulary no longer holds "
+         "(a MeSH supplementary concept since made a descriptor) counts as the concept that now carries "
+         "its name; the result lists them under retired_ids.",
+)
 
 
 def settings_from(corpora: str | None = None, models: str | None = None, graph: str | None = None) -> Settings:
