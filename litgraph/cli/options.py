@@ -55,3 +55,10 @@ def echo_json(payload: Any) -> None:
     """Print a JSON document on stdout."""
     json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def echo_retired_ids(result: dict) -> None:
+    """Say, under an evaluation's table, how many retired gold ids were scored as their current concept."""
+    if result.get("retired_ids"):
+        click.echo(f"{len(result['retired_ids'])} gold ids retired from the vocabulary scored as their current concept "
+                   "(--strict-ids: as written)")
