@@ -21,7 +21,7 @@ from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
 from litgraph.extract.lexicon import TAGS, Lexicon
-from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads, widened
+from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, ready_for_inference, set_threads, widened
 from litgraph.records import Document, Mention
 from litgraph.settings import Settings
 
@@ -102,7 +102,7 @@ class NerTagger:
             raise
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "ner", err) from err
-        model.to(device()).eval()
+        ready_for_inference(model)
         return cls(model, tokenizer, meta, settings)
 
     def save(self, out: Path, summary: dict[str, Any]) -> str:

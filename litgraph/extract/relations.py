@@ -25,7 +25,7 @@ from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
 from litgraph.extract.metrics import RelationScorer
-from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, set_threads
+from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, ready_for_inference, set_threads
 from litgraph.records import ENTITY_TYPES, Document, Mention, Relation, pair_key
 from litgraph.settings import Settings
 from litgraph.text import sentences
@@ -160,7 +160,7 @@ class RelationExtractor:
             raise
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "re", err) from err
-        model.to(device()).eval()
+        ready_for_inference(model)
         return cls(model, tokenizer, meta)
 
     def save(self, out: Path, summary: dict[str, Any]) -> str:
