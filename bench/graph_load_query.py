@@ -35,7 +35,7 @@ from litgraph.store.schema import NODE_TABLES, REL_TABLES
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "graph_load_query.json"
 #: Changes when synthetic_tables makes another graph (a kept graph of another version is rebuilt).
-SYNTHETIC_VERSION = 2
+SYNTHETIC_VERSION = 3
 
 
 def synthetic_tables(n_articles: int, seed: int = 7) -> tuple[dict, dict, dict]:
@@ -73,7 +73,7 @@ def synthetic_tables(n_articles: int, seed: int = 7) -> tuple[dict, dict, dict]:
     nodes = {
         "Article": pd.DataFrame({"pmid": pmids, "title": [f"Synthetic article {p}" for p in pmids], "year": years,
                                  "journal": "Synthetic J", "doi": None, "version": 1, "revised": None, "retracted": False,
-                                 "publication_types": [["Journal Article"]] * n_articles, "hash": "", "models": [["bench@1"]] * n_articles}),
+                                 "publication_types": [["Journal Article"]] * n_articles, "hash": "", "text_hash": "", "models": [["bench@1"]] * n_articles}),
         **{label: pd.DataFrame({"id": ids[label], "name": [i.lower() for i in ids[label]], "synonyms": [[]] * sizes[label],
                                 "xrefs": [[]] * sizes[label]}) for label in sizes},
         "Evidence": pd.DataFrame({"id": ev.id, "pmid": ev.pmid, "edge": ev.edge, "relation": "Association",
@@ -106,8 +106,9 @@ def synthetic_tables(n_articles: int, seed: int = 7) -> tuple[dict, dict, dict]:
 def write_layout(nodes: dict, edges: dict, folder: Path) -> None:
     (folder / "nodes").mkdir(parents=True)
     (folder / "edges").mkdir(parents=True)
-    for name, frame in nodes.items():
-        pq.write_table(arrow_table(frame, dict(NODE_TABLES[name][0])), folder / "nodes" / f"{name}.parquet")
+    for name, frame in nodes.items():  # the columns of the schema of the code that runs (a baseline may predate some)
+        columns = [c for c, _ in NODE_TABLES[name][0] if c in frame]
+        pq.write_table(arrow_table(frame[columns], dict(NODE_TABLES[name][0])), folder / "nodes" / f"{name}.parquet")
     for name, frame in edges.items():
         kinds = {"from_label": "STRING", "from": "STRING", "to_label": "STRING", "to": "STRING", **dict(REL_TABLES[name][1])}
         pq.write_table(arrow_table(frame, kinds), folder / "edges" / f"{name}.parquet")

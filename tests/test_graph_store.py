@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
 from litgraph.errors import InputError
 from litgraph.records import Concept, Mention
-from litgraph.store import content_hash, edge_for
+from litgraph.store import content_hash, edge_for, open_store, text_hash
 from litgraph.store.schema import EDGE_TYPES
+from tests.fixtures.graph import check_update_articles
 
 
 def _types(doc):
@@ -115,7 +117,7 @@ def test_revision_replaces_evidence_and_hash(store, docs):
     rel = next(r for r in doc.relations if r.type == "CID")
     assert _edge(store, "INDUCES", rel.subject, rel.object)["n"] == 1
     old = store.article_state([doc.pmid])[doc.pmid]
-    assert old == {"hash": content_hash(doc), "version": 1, "models": []}
+    assert old == {"hash": content_hash(doc), "text_hash": text_hash(doc), "year": doc.year, "version": 1, "models": []}
     doc.version, doc.revised, doc.relations = 2, "2024-05-01", [r for r in doc.relations if r is not rel]
     for m in doc.mentions:
         m.model, m.score = "ner-test@1", 0.9
@@ -124,6 +126,27 @@ def test_revision_replaces_evidence_and_hash(store, docs):
     new = store.article_state([doc.pmid])[doc.pmid]
     assert new["hash"] != old["hash"] and new["version"] == 2 and new["models"] == ["ner-test@1"]
     assert store.stats()["models"] == ["ner-test@1"]
+
+
+def test_update_articles_keeps_mentions_evidence_and_models(store, docs):
+    check_update_articles(store, docs)
+
+
+def test_a_graph_built_before_text_hash_gains_the_column(settings):
+    import ladybug
+
+    from litgraph.store.backends.ladybug import DB_FILE
+
+    folder = Path(settings.graph)
+    folder.mkdir(parents=True)
+    db = ladybug.Database(str(folder / DB_FILE))
+    conn = ladybug.Connection(db)
+    conn.execute("CREATE NODE TABLE Article(pmid STRING, hash STRING, version INT64, PRIMARY KEY (pmid))")
+    conn.execute("CREATE (:Article {pmid: '1', hash: 'h', version: 1})")
+    conn.close()
+    db.close()
+    with open_store(settings) as store:
+        assert store.article_state(["1"])["1"]["text_hash"] is None  # unknown: the next revision is extracted again
 
 
 def test_content_hash_covers_input_annotations_but_not_model_output(docs):
@@ -201,6 +224,24 @@ def test_bulk_load_parquet_round_trip(built_graph, tmp_path):
         assert _dump(copy) == _dump(built_graph)
         with pytest.raises(InputError, match="empty graph"):
             copy.bulk_load_parquet(tmp_path / "tables")
+
+
+def test_bulk_load_of_a_layout_written_before_text_hash(built_graph, tmp_path):
+    import pyarrow.parquet as pq
+
+    from litgraph.export import export
+    from litgraph.store.backends.ladybug import LadybugStore
+
+    export(built_graph, "parquet", tmp_path / "tables")
+    articles = tmp_path / "tables" / "nodes" / "Article.parquet"
+    pq.write_table(pq.read_table(articles).drop_columns(["text_hash"]), articles)
+    with LadybugStore(tmp_path / "copy") as copy:
+        copy.bulk_load_parquet(tmp_path / "tables")
+        assert copy.stats() == built_graph.stats()
+        assert {r["text_hash"] for r in copy.iter_nodes("Article")} == {None}
+    pq.write_table(pq.read_table(articles).drop_columns(["title"]), articles)  # not a column added later: refused
+    with LadybugStore(tmp_path / "other") as other, pytest.raises(InputError, match="differ"):
+        other.bulk_load_parquet(tmp_path / "tables")
 
 
 def test_open_store_rejects_a_file(settings, tmp_path):

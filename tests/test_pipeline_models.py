@@ -72,3 +72,65 @@ def test_ray_engine_with_models_matches_the_local_engine(small_folder, tiny_mode
     build([str(small_folder)], local, model_dirs=models, progress=False)
     first, second = graph_snapshot(settings), graph_snapshot(local)
     assert first == second, snapshot_diff(first, second)
+
+
+def _pubmed_subset(samples_dir, path, revise=None) -> list[str]:
+    """The first four records with an abstract of the real baseline sample, written to ``path``; ``revise`` edits
+    the parsed tree first. Returns their PMIDs."""
+    import gzip
+
+    from lxml import etree
+
+    with gzip.open(samples_dir / "baseline" / "pubmed26n1334.xml.gz") as handle:
+        tree = etree.parse(handle, etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False))
+    root = tree.getroot()
+    articles = root.findall("PubmedArticle")
+    keep = [a for a in articles if a.find("MedlineCitation/Article/Abstract") is not None][:4]
+    for a in articles:
+        if a not in keep:
+            root.remove(a)
+    for a in root.findall("DeleteCitation"):
+        root.remove(a)
+    if revise:
+        revise(keep)
+    tree.write(str(path), xml_declaration=True, encoding="utf-8")
+    return [a.findtext("MedlineCitation/PMID") for a in keep]
+
+
+def test_a_revision_with_the_same_text_is_updated_without_extraction(samples_dir, tiny_models, settings, tmp_path):
+    """PubMed revises records mostly to add MeSH indexing: such a revision keeps the mentions and evidence the
+    models found and rewrites the Article node only; a revised abstract is extracted again. The graph is the one
+    a clean build of the revised file gives."""
+    from lxml import etree
+
+    models = [str(tiny_models["ner"]), str(tiny_models["re"])]
+    folder = tmp_path / "pubmed"
+    folder.mkdir()
+    pmids = _pubmed_subset(samples_dir, folder / "records.xml")
+    first = build([str(folder)], settings, model_dirs=models, progress=False)
+    assert (first.articles_loaded, first.articles_updated, first.failures) == (4, 0, [])
+    assert first.store["edges"].get("MENTIONS", 0) > 0
+
+    def revise(articles):
+        indexed, rewritten = articles[0], articles[1]
+        indexed.find("MedlineCitation/PMID").set("Version", "2")
+        mesh = etree.SubElement(indexed.find("MedlineCitation"), "MeshHeadingList")
+        etree.SubElement(etree.SubElement(mesh, "MeshHeading"), "DescriptorName", UI="D006801", MajorTopicYN="N").text = "Humans"
+        text = rewritten.find("MedlineCitation/Article/Abstract/AbstractText")
+        text.text = (text.text or "") + " Cisplatin induced nephrotoxicity in two patients."
+
+    _pubmed_subset(samples_dir, folder / "records.xml", revise)
+    with open_store(settings) as store:
+        before = store.article_state(pmids)
+    again = build([str(folder)], settings, model_dirs=models, progress=False)
+    assert (again.articles_updated, again.articles_loaded, again.articles_unchanged) == (1, 1, 2)
+    with open_store(settings) as store:
+        after = store.article_state(pmids)
+    assert after[pmids[0]]["version"] == 2 and after[pmids[0]]["hash"] != before[pmids[0]]["hash"]
+    assert after[pmids[0]]["models"] == before[pmids[0]]["models"] and after[pmids[0]]["text_hash"] == before[pmids[0]]["text_hash"]
+    assert after[pmids[1]]["text_hash"] != before[pmids[1]]["text_hash"]
+
+    clean = settings.with_(graph=str(tmp_path / "clean"))
+    build([str(folder)], clean, model_dirs=models, progress=False)
+    updated, rebuilt = graph_snapshot(settings), graph_snapshot(clean)
+    assert updated == rebuilt, snapshot_diff(updated, rebuilt)

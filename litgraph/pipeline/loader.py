@@ -153,9 +153,13 @@ class BatchLoader:
             self.report.timed("load", started)
         if docs:
             started = time.perf_counter()
-            changed = self._changed(docs, forced)
+            changed, same_text = self._changed(docs, forced)
             self.report.timed("check", started)
-            self.report.articles_unchanged += len(docs) - len(changed) - self._refused
+            self.report.articles_unchanged += len(docs) - len(changed) - len(same_text) - self._refused
+            if same_text:
+                started = time.perf_counter()
+                self.report.articles_updated += self.store.update_articles(same_text)
+                self.report.timed("load", started)
             if changed:
                 started = time.perf_counter()
                 annotated = self._annotate(changed)
@@ -171,18 +175,20 @@ class BatchLoader:
             self.batch_size = max(FIRST_BATCH, min(self.store.write_batch, int(rate * BATCH_SECONDS)))
         self._since = now
 
-    def _changed(self, docs: list[Document], forced: set[str]) -> list[Document]:
-        """Documents that are new, revised, forced, or were processed by other model versions.
+    def _changed(self, docs: list[Document], forced: set[str]) -> tuple[list[Document], list[Document]]:
+        """``(to extract and load, to update)``: documents that are new, revised, forced, or were processed by
+        other model versions; and revisions that the models would read as before (same title, abstract and
+        year, same model versions), whose Article node alone is rewritten.
 
         The store records the versions that produced an article's mentions and relations, so an
         article where the models found nothing has none: it counts as current unless the unit was
         processed by other models (``recheck_empty``).
         """
-        from litgraph.store.rows import TITLE_ONLY
+        from litgraph.store.rows import TITLE_ONLY, text_hash
 
         state = self.store.article_state([d.pmid for d in docs])
         versions = set(self.versions)
-        changed = []
+        changed, same_text = [], []
         self._refused = 0
         for doc in docs:
             known = state.get(doc.pmid)
@@ -194,16 +200,15 @@ class BatchLoader:
                 self._refused += 1
                 continue
             models = set(models_key(known.get("models"))) if known else set()
-            current = (
-                known is not None
-                and doc.pmid not in forced
-                and known.get("hash") == digest
-                and models <= versions
-                and (models or not self.recheck_empty)
-            )
-            if not current:
+            same_models = known is not None and doc.pmid not in forced and models <= versions and (models or not self.recheck_empty)
+            if same_models and known.get("hash") == digest:
+                continue
+            if (same_models and self.annotator is not None and known.get("year") == doc.year
+                    and known.get("text_hash") == text_hash(doc)):
+                same_text.append(doc)
+            else:
                 changed.append(doc)
-        return changed
+        return changed, same_text
 
     def _annotate(self, docs: list[Document]) -> list[Document]:
         if self.annotator is None:

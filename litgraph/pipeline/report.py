@@ -32,6 +32,7 @@ class BuildReport:
     records_resumed: int = 0  # skipped by the resume cursor (done by an interrupted run)
     articles_loaded: int = 0  # extracted and written (new, revised or re-extracted)
     articles_unchanged: int = 0  # same content hash and model versions: not touched
+    articles_updated: int = 0  # revised, same title, abstract and models: Article node rewritten, not re-extracted
     articles_deleted: int = 0
     deletions_seen: int = 0
     failures: list[Failure] = field(default_factory=list)  # includes those recorded for skipped units
@@ -73,7 +74,8 @@ class BuildReport:
             f"{self.command}: {len(self.sources)} source(s), {self.units_processed} unit(s) processed, "
             f"{self.units_skipped} already up to date",
             f"records read {self.records_read} (resumed past {self.records_resumed}); articles loaded "
-            f"{self.articles_loaded}, unchanged {self.articles_unchanged}, deleted {self.articles_deleted}",
+            f"{self.articles_loaded}, updated without extraction {self.articles_updated}, unchanged "
+            f"{self.articles_unchanged}, deleted {self.articles_deleted}",
             f"time {self.seconds:.1f} s ({self.abstracts_per_second} abstracts/s; "
             + ", ".join(f"{k} {v:.1f} s" for k, v in self.stage_seconds.items()) + f"); graph {self.graph}",
         ]

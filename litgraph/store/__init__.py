@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from litgraph.settings import Settings
 from litgraph.store.base import GraphStore
-from litgraph.store.rows import content_hash, document_models
+from litgraph.store.rows import content_hash, document_models, text_hash
 from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS, EdgeKey, edge_for
 
-__all__ = ["GraphStore", "open_store", "content_hash", "document_models", "EDGE_TYPES", "ENTITY_LABELS", "EdgeKey", "edge_for"]
+__all__ = ["GraphStore", "open_store", "content_hash", "document_models", "text_hash", "EDGE_TYPES", "ENTITY_LABELS", "EdgeKey", "edge_for"]
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from litgraph.errors import LitgraphError
 from litgraph.records import Document
 from litgraph.store import aggregates
-from litgraph.store.rows import BATCH_ROWS, ConceptLookup, aggregate, build_batch, chunks
+from litgraph.store.rows import BATCH_ROWS, ConceptLookup, aggregate, article_row, build_batch, chunks
 from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,22 @@ class GraphStore(abc.ABC):
             "edges_removed": removed,
         }
 
+    def update_articles(self, docs: Iterable[Document]) -> int:
+        """Rewrite the Article nodes of documents already in the graph (metadata, version, hashes), keeping their
+        mentions, evidence and ``models``: for revisions that leave the title and abstract as they were, which need
+        no new extraction. Documents not in the graph are left out; returns how many articles were updated."""
+        by_pmid = {str(d.pmid): d for d in docs}
+        state = self.article_state(by_pmid)
+        rows = [dict(article_row(pmid, by_pmid[pmid]), models=known["models"]) for pmid, known in sorted(state.items())]
+
+        def write() -> None:
+            for part in chunks(rows, self.write_rows):
+                self._write_articles(part)
+
+        if rows:
+            self._in_transaction(write)
+        return len(rows)
+
     def delete_articles(self, pmids: Iterable[str]) -> int:
         """Remove articles with their mentions and evidence; returns how many articles were there.
 
@@ -165,15 +181,17 @@ class GraphStore(abc.ABC):
             return work(*args)
 
     def article_state(self, pmids: Iterable[str]) -> dict[str, dict]:
-        """``{pmid: {"hash", "version", "models"}}`` for the given PMIDs that are in the graph."""
+        """``{pmid: {"hash", "text_hash", "year", "version", "models"}}`` for the given PMIDs that are in the graph
+        (``text_hash`` is None for articles loaded before it was recorded)."""
         state = {}
         for part in chunks(sorted({str(p) for p in pmids})):
             for row in self.run_cypher(
-                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) "
-                "RETURN a.pmid AS pmid, a.hash AS hash, a.version AS version, a.models AS models",
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p}) RETURN a.pmid AS pmid, a.hash AS hash, "
+                "a.text_hash AS text_hash, a.year AS year, a.version AS version, a.models AS models",
                 {"pmids": part},
             ):
-                state[row["pmid"]] = {"hash": row["hash"], "version": row["version"], "models": list(row["models"] or [])}
+                state[row["pmid"]] = {"hash": row["hash"], "text_hash": row["text_hash"], "year": row["year"],
+                                      "version": row["version"], "models": list(row["models"] or [])}
         return state
 
     def get_meta(self, key: str) -> str | None:

@@ -71,6 +71,12 @@ def content_hash(doc: Document) -> str:
     return digest if (doc.abstract or "").strip() else TITLE_ONLY + digest
 
 
+def text_hash(doc: Document) -> str:
+    """sha256 of a record's title and abstract: what the models read. A revision that keeps it (new MeSH
+    terms, a new version number) needs no new extraction."""
+    return hashlib.sha256(_canonical([doc.title or "", doc.abstract or ""]).encode("utf-8")).hexdigest()
+
+
 def document_models(doc: Document) -> list[str]:
     """The model versions that produced a document's mentions and relations, sorted."""
     return sorted({m.model for m in doc.mentions if m.model} | {r.model for r in doc.relations if r.model})
@@ -128,7 +134,7 @@ def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) 
 
     sentences = None
     for pmid, doc in by_pmid.items():
-        batch.articles.append(_article_row(pmid, doc))
+        batch.articles.append(article_row(pmid, doc))
         labels: dict[str, str] = {}
         per_entity: dict[str, list[Mention]] = defaultdict(list)
         for mention in doc.mentions:
@@ -194,7 +200,8 @@ def build_batch(docs: Iterable[Document], concept: ConceptLookup | None = None) 
     return batch
 
 
-def _article_row(pmid: str, doc: Document) -> dict:
+def article_row(pmid: str, doc: Document) -> dict:
+    """The Article node's properties for a document."""
     return {
         "pmid": pmid,
         "title": doc.title or "",
@@ -206,6 +213,7 @@ def _article_row(pmid: str, doc: Document) -> dict:
         "retracted": bool(doc.retracted),
         "publication_types": list(doc.publication_types),
         "hash": content_hash(doc),
+        "text_hash": text_hash(doc),
         "models": document_models(doc),
     }
 

@@ -61,8 +61,10 @@ ENTITY_PAIRS = tuple((a, b) for a in ENTITY_LABELS for b in ENTITY_LABELS)
 ARTICLE_COLUMNS = (
     ("pmid", "STRING"), ("title", "STRING"), ("year", "INT64"), ("journal", "STRING"), ("doi", "STRING"),
     ("version", "INT64"), ("revised", "STRING"), ("retracted", "BOOL"), ("publication_types", "STRING[]"),
-    ("hash", "STRING"), ("models", "STRING[]"),
+    ("hash", "STRING"), ("text_hash", "STRING"), ("models", "STRING[]"),
 )
+#: Columns added to a table after its first release: a bulk-load layout written without them still loads (nulls).
+ADDED_COLUMNS = {"Article": ("text_hash",)}
 ENTITY_COLUMNS = (("id", "STRING"), ("name", "STRING"), ("synonyms", "STRING[]"), ("xrefs", "STRING[]"))
 EVIDENCE_COLUMNS = (
     ("id", "STRING"), ("pmid", "STRING"), ("edge", "STRING"), ("relation", "STRING"),

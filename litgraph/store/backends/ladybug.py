@@ -24,6 +24,7 @@ from litgraph.settings import Settings, default_buffer_pool_mb, ladybug_buffer_p
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
 from litgraph.store.schema import (
+    ADDED_COLUMNS,
     ARTICLE_COLUMNS,
     CO_MENTION_COLUMNS,
     CO_MENTIONED,
@@ -240,9 +241,9 @@ class LadybugStore(GraphStore):
             if table not in existing:
                 cols = ", ".join(f"{name} {kind}" for name, kind in columns + extra)
                 self._exec(f"CREATE NODE TABLE {table}({cols}, PRIMARY KEY ({key}))")
-            elif extra:  # a graph built before the aggregates: add their columns (aggregates.ensure fills them)
+            else:  # a graph built by an earlier version: add the columns it lacks (aggregates.ensure fills theirs)
                 have = {row["name"] for row in self.run_cypher(f"CALL table_info('{table}') RETURN name")}
-                for name, kind in extra:
+                for name, kind in columns + extra:
                     if name not in have:
                         self._exec(f"ALTER TABLE {table} ADD {name} {kind}")
         for table, (pairs, columns) in {**REL_TABLES, CO_MENTIONED: (ENTITY_PAIRS, CO_MENTION_COLUMNS)}.items():
@@ -332,12 +333,16 @@ class LadybugStore(GraphStore):
         for table, (columns, _) in NODE_TABLES.items():
             path = folder / "nodes" / f"{table}.parquet"
             if path.exists():
-                names = pq.read_schema(path).names
-                if names != [c for c, _ in columns]:
-                    raise InputError(f"columns {names} differ from {[c for c, _ in columns]}", path=str(path))
-                if table in ENTITY_LABELS:  # COPY needs every column: the aggregates' are filled below
+                names, expected = pq.read_schema(path).names, [c for c, _ in columns]
+                missing = [c for c in expected if c not in names]
+                if [c for c in expected if c in names] != names or set(missing) - set(ADDED_COLUMNS.get(table, ())):
+                    raise InputError(f"columns {names} differ from {expected}", path=str(path))
+                if table in ENTITY_LABELS or missing:  # COPY needs every column: the aggregates' are filled below
                     frame = pq.read_table(path)
-                    for name, kind in ENTITY_AGGREGATES:
+                    for name, kind in columns:
+                        if name in missing:
+                            frame = frame.add_column(expected.index(name), name, pa.nulls(frame.num_rows, arrow_type(kind)))
+                    for name, kind in ENTITY_AGGREGATES if table in ENTITY_LABELS else ():
                         frame = frame.append_column(name, pa.nulls(frame.num_rows, arrow_type(kind)))
                     self._exec(f"COPY {table} FROM $t", {"t": frame})
                 else:
