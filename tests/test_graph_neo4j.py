@@ -10,7 +10,7 @@ from litgraph.errors import InputError, LitgraphError
 from litgraph.settings import Settings
 from litgraph.store import open_store
 from litgraph.query import run_query
-from tests.fixtures.graph import check_update_articles
+from tests.fixtures.graph import check_revision_keeping_mentions, check_update_articles
 
 SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
 
@@ -52,6 +52,12 @@ def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
     other = run_query(built_graph, "adverse-effects", {"entity": entity}, settings=built_graph.settings)[0]["disease"]
     assert run_query(neo4j_store, "evidence", {"a": entity, "b": other}, settings=neo4j_store.settings) == run_query(built_graph, "evidence", {"a": entity, "b": other}, settings=built_graph.settings)
     assert run_query(neo4j_store, "path", {"a": entity, "b": other}, settings=neo4j_store.settings)[0]["hops"] == 1
+
+
+@pytest.mark.neo4j
+@pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)
+def test_neo4j_revision_keeping_mentions_matches_a_fresh_embedded_load(neo4j_store, graph_docs, tmp_path):
+    check_revision_keeping_mentions(neo4j_store, graph_docs, tmp_path / "fresh").close()
 
 
 @pytest.mark.neo4j

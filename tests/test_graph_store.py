@@ -11,7 +11,7 @@ from litgraph.errors import InputError
 from litgraph.records import Concept, Mention
 from litgraph.store import content_hash, edge_for, open_store, text_hash
 from litgraph.store.schema import EDGE_TYPES
-from tests.fixtures.graph import check_update_articles
+from tests.fixtures.graph import check_revision_keeping_mentions, check_update_articles
 
 
 def _types(doc):
@@ -126,6 +126,12 @@ def test_revision_replaces_evidence_and_hash(store, docs):
     new = store.article_state([doc.pmid])[doc.pmid]
     assert new["hash"] != old["hash"] and new["version"] == 2 and new["models"] == ["ner-test@1"]
     assert store.stats()["models"] == ["ner-test@1"]
+
+
+def test_a_revision_keeping_mentions_ends_as_a_fresh_load(store, docs, tmp_path):
+    """... node for node and edge for edge, aggregates included."""
+    with check_revision_keeping_mentions(store, docs, tmp_path / "fresh") as fresh:
+        assert _dump(store) == _dump(fresh)
 
 
 def test_update_articles_keeps_mentions_evidence_and_models(store, docs):

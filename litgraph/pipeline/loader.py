@@ -203,7 +203,7 @@ class BatchLoader:
             same_models = known is not None and doc.pmid not in forced and models <= versions and (models or not self.recheck_empty)
             if same_models and known.get("hash") == digest:
                 continue
-            if (same_models and self.annotator is not None and known.get("year") == doc.year
+            if (same_models and not self.keep_input_annotations and known.get("year") == doc.year
                     and known.get("text_hash") == text_hash(doc)):
                 same_text.append(doc)
             else:

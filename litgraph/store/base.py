@@ -90,10 +90,15 @@ class GraphStore(abc.ABC):
         # only articles already in the graph have annotations to replace: new ones skip those reads and deletes
         present = sorted(self.article_state(pmids))
         old_keys = set(self._evidence_keys(present)) if present else set()
-        before = aggregates.snapshot(self, present)
-        old_entities = set().union(*before.values())
+        stored = self._article_mentions(present) if present else {}
+        before = {pmid: set(rows) for pmid, rows in stored.items()}
+        # a revised article whose mention rows are all as stored (same entities, counts, texts, scores) keeps them
+        incoming = _mention_rows(batch) if present else {}
+        kept = {pmid for pmid in present if stored.get(pmid, {}) == incoming.get(pmid, {})}
+        old_entities = set().union(*(entities for pmid, entities in before.items() if pmid not in kept))
         if present:
-            self._delete_annotations(present)
+            self._delete_mentions([p for p in present if p not in kept])
+            self._delete_evidence(present)
         known = set(present)
         for rows in chunks([a for a in batch.articles if a["pmid"] in known], self.write_rows):
             self._write_articles(rows)
@@ -103,7 +108,7 @@ class GraphStore(abc.ABC):
             for rows in chunks(list(by_id.values()), self.write_rows):
                 self._write_entities(label, rows)
         for label, mention_rows in batch.mentions.items():
-            for rows in chunks(mention_rows, self.write_rows):
+            for rows in chunks([r for r in mention_rows if r["pmid"] not in kept], self.write_rows):
                 self._write_mentions(label, rows)
         for rows in chunks(batch.evidence, self.write_rows):
             self._write_evidence(rows)
@@ -155,7 +160,8 @@ class GraphStore(abc.ABC):
         keys = set(self._evidence_keys(present))
         before = aggregates.snapshot(self, present)
         entities = set().union(*before.values())
-        self._delete_annotations(present)
+        self._delete_mentions(present)
+        self._delete_evidence(present)
         for rows in chunks(present):
             self._delete_article_nodes(rows)
         self._recompute(keys)
@@ -237,8 +243,16 @@ class GraphStore(abc.ABC):
         """The aggregated edges the given articles have evidence for."""
 
     @abc.abstractmethod
-    def _delete_annotations(self, pmids: list[str]) -> None:
-        """Remove the articles' MENTIONS edges and Evidence nodes (the Article nodes stay)."""
+    def _article_mentions(self, pmids: list[str]) -> dict[str, dict[tuple[str, str], tuple]]:
+        """The articles' MENTIONS rows: ``{pmid: {(label, id): (count, texts, score)}}`` (``texts`` a tuple)."""
+
+    @abc.abstractmethod
+    def _delete_mentions(self, pmids: list[str]) -> None:
+        """Remove the articles' MENTIONS edges (the Article nodes stay)."""
+
+    @abc.abstractmethod
+    def _delete_evidence(self, pmids: list[str]) -> None:
+        """Remove the articles' Evidence nodes with their edges."""
 
     @abc.abstractmethod
     def _delete_article_nodes(self, pmids: list[str]) -> None:
@@ -335,3 +349,12 @@ class GraphStore(abc.ABC):
         for label in ENTITY_LABELS:
             for ids in chunks(sorted(by_label.get(label, []))):
                 self._delete_orphans(label, ids)
+
+
+def _mention_rows(batch) -> dict[str, dict[tuple[str, str], tuple]]:
+    """A write batch's MENTIONS rows in the form of ``GraphStore._article_mentions``."""
+    found: dict[str, dict[tuple[str, str], tuple]] = defaultdict(dict)
+    for label, rows in batch.mentions.items():
+        for r in rows:
+            found[r["pmid"]][(label, r["id"])] = (r["count"], tuple(r["texts"]), r["score"])
+    return found

@@ -371,10 +371,14 @@ class LadybugStore(GraphStore):
             ):
                 yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
-    def _delete_annotations(self, pmids: list[str]) -> None:
+    def _delete_mentions(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             table = _arrow([{"pmid": p} for p in part], (("pmid", "STRING"),))
             self._exec("LOAD FROM $t MATCH (:Article {pmid: c_pmid})-[m:MENTIONS]->() DELETE m", {"t": table})
+
+    def _delete_evidence(self, pmids: list[str]) -> None:
+        for part in chunks(pmids):
+            table = _arrow([{"pmid": p} for p in part], (("pmid", "STRING"),))
             self._exec("LOAD FROM $t MATCH (:Article {pmid: c_pmid})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e", {"t": table})
 
     def _delete_article_nodes(self, pmids: list[str]) -> None:
@@ -471,6 +475,20 @@ class LadybugStore(GraphStore):
         )
 
     # ------------------------------------------- aggregates (litgraph.store.aggregates)
+    def _article_mentions(self, pmids: list[str]) -> dict[str, dict[tuple[str, str], tuple]]:
+        found: dict[str, dict[tuple[str, str], tuple]] = defaultdict(dict)
+        for part in chunks(pmids):
+            result = self._execute(
+                "UNWIND $pmids AS p MATCH (a:Article {pmid: p})-[m:MENTIONS]->(e) RETURN a.pmid AS pmid, label(e) AS label, "
+                "e.id AS id, m.count AS count, m.texts AS texts, m.score AS score",
+                {"pmids": part},
+            )
+            columns = result.get_as_arrow().to_pydict()
+            result.close()
+            for pmid, label, curie, count, texts, score in zip(*(columns[c] for c in ("pmid", "label", "id", "count", "texts", "score"))):
+                found[pmid][(label, curie)] = (count, tuple(texts or ()), score)
+        return dict(found)
+
     def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for part in chunks(pmids):

@@ -288,9 +288,12 @@ class Neo4jStore(GraphStore):
             ):
                 yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
-    def _delete_annotations(self, pmids: list[str]) -> None:
+    def _delete_mentions(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
+
+    def _delete_evidence(self, pmids: list[str]) -> None:
+        for part in chunks(pmids):
             self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e",
                             {"pmids": part})
 
@@ -398,6 +401,17 @@ class Neo4jStore(GraphStore):
         self._forget(label, (r["i"] for r in gone))
 
     # ------------------------------------------- aggregates (litgraph.store.aggregates)
+    def _article_mentions(self, pmids: list[str]) -> dict[str, dict[tuple[str, str], tuple]]:
+        found: dict[str, dict[tuple[str, str], tuple]] = defaultdict(dict)
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                f"UNWIND $pmids AS p MATCH (a:Article {{pmid: p}})-[m:MENTIONS]->(e) RETURN a.pmid AS pmid, "
+                f"{_LABEL_OF.format(v='e')} AS label, e.id AS id, m.count AS count, m.texts AS texts, m.score AS score",
+                {"pmids": part},
+            ):
+                found[r["pmid"]][(r["label"], r["id"])] = (r["count"], tuple(r["texts"] or ()), r["score"])
+        return dict(found)
+
     def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for part in chunks(pmids):
