@@ -104,8 +104,9 @@ def refresh_cmd(graph, models, corpora, reextract, fmt, run):
 
     Folders of update files: the files not yet applied, in order (DeleteCitation removes the
     article and its evidence). pubmed: queries: records added or revised since the last
-    watermark. Cost grows with the changes, not with the graph. Run it from cron or a systemd
-    timer (docs/pipeline.md).
+    watermark. Cost grows with the changes, not with the graph; a revision that keeps the title
+    and abstract (new MeSH terms, a new version) is not extracted again, only its article node
+    is updated. Run it from cron or a systemd timer (docs/pipeline.md).
 
     \b
     Examples:
