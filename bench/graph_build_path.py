@@ -72,7 +72,7 @@ def child(args) -> dict:
             args.batch = store.write_batch
         out: dict = {"store": args.store, "code": args.code, "documents": len(docs), "batch": args.batch}
         if args.store == "neo4j":
-            while store.run_cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
+            while store.run_cypher("MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
                 pass
         before = store.stats()
         t = time.perf_counter()
@@ -115,7 +115,7 @@ def child(args) -> dict:
             write_layout(tables, edge_tables, layout)
             n_edges = sum(len(frame) for frame in edge_tables.values())
             if args.store == "neo4j":
-                while store.run_cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
+                while store.run_cypher("MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
                     pass
                 target = store
             else:

@@ -24,3 +24,8 @@ class InputError(LitgraphError):
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.path, self.line, self.record = path, line, record
+
+
+class TransactionTooLarge(LitgraphError):
+    """One write did not fit the store's memory (LadybugDB's page cache, Neo4j's transaction memory) and was
+    rolled back whole; ``GraphStore`` retries it in smaller parts, each its own transaction."""

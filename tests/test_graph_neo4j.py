@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 
 import pytest
@@ -10,21 +12,17 @@ from litgraph.errors import InputError, LitgraphError
 from litgraph.settings import Settings
 from litgraph.store import open_store
 from litgraph.query import run_query
+from litgraph.store.schema import NODE_TABLES, REL_TABLES
 from tests.fixtures.graph import check_revision_keeping_mentions, check_update_articles
+from tests.fixtures.neo4j_server import free_port, needs_kit, private_server
 
+#: Transaction memory allowed on the private server: one upsert of all ``graph_docs`` needs more.
+TRANSACTION_CAP = "4m"
 SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_server_is_a_clear_error(monkeypatch):
-    uri = f"bolt://127.0.0.1:{_free_port()}"
+    uri = f"bolt://127.0.0.1:{free_port()}"
     # no password is not an error by itself (a server with auth off needs none): the connection is what fails
     monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
     with pytest.raises(LitgraphError, match="cannot reach Neo4j") as err:
@@ -77,3 +75,32 @@ def test_neo4j_idempotent_and_delete(neo4j_store, graph_docs):
     assert neo4j_store.stats()["articles"] == before["articles"] - 1
     neo4j_store.set_meta("k", "v")
     assert neo4j_store.get_meta("k") == "v"
+
+
+def _graph(store) -> dict:
+    """Every node and edge of a store, in a canonical order (for comparing two stores whole)."""
+    def rows(items) -> list[str]:
+        return sorted(repr(sorted(row.items())) for row in items)
+
+    return {"nodes": {label: rows(store.iter_nodes(label)) for label in NODE_TABLES if label != "Meta"},
+            "edges": {edge: rows(store.iter_edges(edge)) for edge in REL_TABLES}}
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+@needs_kit
+def test_a_write_too_large_for_the_servers_transaction_memory_is_split(graph_docs, built_graph, tmp_path, caplog):
+    with private_server(tmp_path / "server") as server:
+        # a per-transaction cap far below what one upsert of all the documents needs
+        server.restart_with(f"db.memory.transaction.max={TRANSACTION_CAP}")
+        settings = dataclasses.replace(Settings.from_env(graph=server.uri), neo4j_password=server.password)
+        with open_store(settings) as store, caplog.at_level(logging.INFO, logger="litgraph.store.base"):
+            counts = store.upsert_documents(graph_docs)
+            assert "did not fit" in caplog.text and "two halves" in caplog.text
+            assert counts["articles"] == len(graph_docs)
+            assert store.stats() == built_graph.stats()
+            assert _graph(store) == _graph(built_graph)
+            caplog.clear()
+            assert store.delete_articles([d.pmid for d in graph_docs]) == len(graph_docs)
+            assert "deleting" in caplog.text and "two halves" in caplog.text
+            assert store.stats()["articles"] == 0 and not store.stats()["edges"]

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-import socket
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +17,7 @@ from litgraph.export import export, read_graphml, to_networkx
 from litgraph.settings import Settings
 from litgraph.store import open_store
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
-
-REPO = Path(__file__).resolve().parent.parent
-#: The Neo4j 5 test server kit (start.sh / stop.sh and an unpacked server); see its README.
-SERVER_KIT = Path(os.environ.get("LITGRAPH_NEO4J_KIT") or REPO.parent / "shared" / "neo4j")
+from tests.fixtures.neo4j_server import needs_kit, private_server, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -66,27 +60,6 @@ def test_exports_get_normal_permissions(cli_graph, tmp_path):
     assert stat.S_IMODE((tmp_path / "n4j" / "import.sh").stat().st_mode) == 0o755
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(uri: str, password: str, seconds: int = 120) -> None:
-    import neo4j
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
-                driver.verify_connectivity()
-                return
-        except Exception:  # noqa: BLE001 - still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
 def _rows(store, label: str) -> list[dict]:
     key = NODE_TABLES[label][1]
     return sorted(store.iter_nodes(label), key=lambda r: r[key])
@@ -98,31 +71,23 @@ def _edges(store, edge: str) -> list[dict]:
 
 @pytest.mark.neo4j
 @pytest.mark.slow
-@pytest.mark.skipif(not (SERVER_KIT / "start.sh").exists() or not shutil.which("java"),
-                    reason="needs the Neo4j 5 test server kit (../shared/neo4j, LITGRAPH_NEO4J_KIT) and java 17")
+@needs_kit
 def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatch):
     out = tmp_path / "import"
     result = CliRunner().invoke(main, ["export", "--format", "neo4j-import", "--out", str(out), "--graph", str(cli_graph)])
     assert result.exit_code == 0, result.output
-    password = "import-test-password"
-    env = {**os.environ, "NEO4J_PASSWORD": password, "NEO4J_BOLT_PORT": str(_free_port()),
-           "NEO4J_HTTP_PORT": str(_free_port()), "NEO4J_RUN_DIR": str(tmp_path / "server")}
-    started = subprocess.run([str(SERVER_KIT / "start.sh")], env=env, capture_output=True, text=True, timeout=180)
-    assert started.returncode == 0, started.stderr
-    home = tmp_path / "server"
-    uri = f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}"
-    server = {**env, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf"), "PATH": f"{home / 'bin'}:{os.environ['PATH']}"}
-    try:
-        subprocess.run([str(home / "bin" / "neo4j"), "stop"], env=server, check=True, capture_output=True, timeout=120)
-        imported = subprocess.run(["sh", "import.sh"], cwd=out, env=server, capture_output=True, text=True, timeout=300)
+    with private_server(tmp_path / "server") as server:
+        uri, password = server.uri, server.password
+        server.neo4j("stop")
+        imported = subprocess.run(["sh", "import.sh"], cwd=out, env=server.env, capture_output=True, text=True, timeout=300)
         assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
-        subprocess.run([str(home / "bin" / "neo4j"), "start"], env=server, check=True, capture_output=True, timeout=120)
-        _wait_for(uri, password)
+        server.neo4j("start")
+        wait_for(uri, password)
         # the documented second step: set the lists neo4j-admin left out back to []
         cypher = subprocess.run(["sh", "import.sh", "--after-import"], cwd=out, capture_output=True, text=True, check=True).stdout
         assert "SET n.synonyms = []" in cypher
-        shell = subprocess.run([str(home / "bin" / "cypher-shell"), "-a", uri, "-u", "neo4j", "-p", password],
-                               input=cypher, env=server, capture_output=True, text=True, timeout=300)
+        shell = subprocess.run([str(server.home / "bin" / "cypher-shell"), "-a", uri, "-u", "neo4j", "-p", password],
+                               input=cypher, env=server.env, capture_output=True, text=True, timeout=300)
         assert shell.returncode == 0, shell.stderr
         with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as embedded, \
                 open_store(dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=password)) as neo4j:
@@ -136,13 +101,11 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatc
             empty = [r for r in _rows(neo4j, "Chemical") if r["synonyms"] == []]
             assert empty, "the graph has entities without synonyms, so empty lists were checked"
         # the same server with authentication off: no NEO4J_PASSWORD needed
-        subprocess.run([str(home / "bin" / "neo4j"), "stop"], env=server, check=True, capture_output=True, timeout=120)
-        conf = home / "conf" / "neo4j.conf"
+        server.neo4j("stop")
+        conf = server.home / "conf" / "neo4j.conf"
         conf.write_text(conf.read_text().replace("dbms.security.auth_enabled=true", "dbms.security.auth_enabled=false"))
-        subprocess.run([str(home / "bin" / "neo4j"), "start"], env=server, check=True, capture_output=True, timeout=120)
-        _wait_for(uri, password)
+        server.neo4j("start")
+        wait_for(uri, password)
         settings = dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=None)
         with open_store(settings) as no_auth:
             assert no_auth.stats()["articles"] == articles
-    finally:
-        subprocess.run([str(SERVER_KIT / "stop.sh"), str(home)], env=server, capture_output=True, timeout=120)

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from typing import Iterable, Iterator
 
-from litgraph.errors import LitgraphError
+from litgraph.errors import TransactionTooLarge
 from litgraph.records import Document
 from litgraph.store import aggregates
 from litgraph.store.rows import BATCH_ROWS, ConceptLookup, aggregate, article_row, build_batch, chunks
@@ -72,11 +72,8 @@ class GraphStore(abc.ABC):
         try:
             with gc_paused():
                 return self._in_transaction(self._upsert, batch)
-        except LitgraphError as err:
-            # a transaction too big for the store's memory (LadybugDB's page cache) was rolled back whole:
-            # load the documents in two halves, each its own transaction, rather than fail the build
-            if not getattr(err, "retry_smaller", False):
-                raise
+        except TransactionTooLarge as err:
+            # rolled back whole: load the documents in two halves, each its own transaction, rather than fail
             self._relieve_memory()
             if len(docs) < 2:
                 return self._in_transaction(self._upsert, batch)
@@ -151,10 +148,22 @@ class GraphStore(abc.ABC):
         """
         pmids = sorted({str(p) for p in pmids})
         present = list(self.article_state(pmids))
-        if not present:
-            return 0
-        self._in_transaction(self._delete, present)
+        if present:
+            self._delete_in_parts(present)
         return len(present)
+
+    def _delete_in_parts(self, pmids: list[str]) -> None:
+        try:
+            self._in_transaction(self._delete, pmids)
+        except TransactionTooLarge as err:  # rolled back whole: delete in two halves, each its own transaction
+            self._relieve_memory()
+            if len(pmids) < 2:
+                self._in_transaction(self._delete, pmids)
+                return
+            log.info("deleting %d articles did not fit (%s); deleting them in two halves", len(pmids), err)
+            half = len(pmids) // 2
+            self._delete_in_parts(pmids[:half])
+            self._delete_in_parts(pmids[half:])
 
     def _delete(self, present: list[str]) -> None:
         keys = set(self._evidence_keys(present))

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 import ladybug
 
-from litgraph.errors import InputError, LitgraphError
+from litgraph.errors import InputError, LitgraphError, TransactionTooLarge
 from litgraph.settings import Settings, default_buffer_pool_mb, ladybug_buffer_pool_mb
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
@@ -531,11 +531,8 @@ class LadybugStore(GraphStore):
         )
 
 
-class _CacheFull(LitgraphError):
-    """The page cache cannot hold what one transaction needs; the transaction was rolled back whole, so
-    ``GraphStore.upsert_documents`` may retry it in smaller parts."""
-
-    retry_smaller = True
+class _CacheFull(TransactionTooLarge):
+    """The page cache cannot hold what one transaction needs; the transaction was rolled back whole."""
 
 
 class _RolledBack(LitgraphError):

@@ -4,18 +4,21 @@ Unique constraints come first (``IF NOT EXISTS``); every entity node also carrie
 (indexed on ``id``) so that the query library can look an entity up without knowing its type. Writes
 are ``UNWIND $rows`` batches with parameters only: labels and relationship types, which Cypher cannot
 take as parameters, come from the fixed schema (``litgraph.store.schema``), never from input. One
-``upsert_documents`` or ``delete_articles`` call is one managed transaction (``execute_write``), which the
-driver retries on transient errors; other statements go through ``driver.execute_query`` (also retried). Credentials come from ``Settings`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
+``upsert_documents`` or ``delete_articles`` call is one write transaction, retried whole on transient errors
+(one refused memory is split by ``GraphStore`` instead); other statements go through ``driver.execute_query``
+(also retried). Credentials come from ``Settings`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from litgraph.errors import InputError, LitgraphError
+from litgraph.errors import InputError, LitgraphError, TransactionTooLarge
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks
 from litgraph.store.schema import CO_MENTIONED, EDGE_INDEXES, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
@@ -26,6 +29,10 @@ _LABEL_OF = "[l IN labels({v}) WHERE l <> 'Entity'][0]"
 #: Both ends of each row ``k`` of a list of pairs, by the element ids ``k.a`` and ``k.b`` (``Neo4jStore._id_pairs``).
 #: An edge between them is matched inside ``CALL { WITH a, b ... }``: with both ends bound the planner expands from
 #: one into the other (Expand(Into), the cheaper side); a plain MATCH after two id seeks walks every edge of one end.
+#: The server refused a transaction more memory (``dbms.memory.transaction.total.max`` / ``db.memory.transaction.max``).
+_OUT_OF_TRANSACTION_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+#: How long a write transaction is retried on transient errors (deadlocks, a leader switch), as the driver's default.
+RETRY_SECONDS = 30.0
 _ENDS = "UNWIND {rows} AS k MATCH (a:Entity) WHERE elementId(a) = k.a MATCH (b:Entity) WHERE elementId(b) = k.b "
 
 
@@ -79,6 +86,10 @@ class Neo4jStore(GraphStore):
 
         if isinstance(err, LitgraphError):
             return err
+        if isinstance(err, ne.TransientError) and err.code == _OUT_OF_TRANSACTION_MEMORY:
+            return TransactionTooLarge(
+                f"a write did not fit Neo4j's transaction memory ({err.message}); give the server more heap "
+                "(server.memory.heap.max_size, NEO4J_HEAP in docker-compose.yml) or load smaller batches (--batch-size)")
         if isinstance(err, ne.AuthError):
             if not self._has_password:
                 return InputError(f"Neo4j at {self.uri} needs a password: set NEO4J_PASSWORD "
@@ -131,24 +142,31 @@ class Neo4jStore(GraphStore):
         self._driver.close()
 
     def _in_transaction(self, work, *args):
-        """Run ``work(*args)`` as one managed write transaction: the driver retries it whole on transient
-        errors (it is safe to repeat: an upsert first removes what it writes)."""
-
-        def unit(tx):
-            # element ids are valid within one transaction: the cache starts empty with every try of it
-            self._tx, self._ids = tx, {}
-            try:
-                return work(*args)
-            finally:
-                self._tx, self._ids = None, None
-
+        """Run ``work(*args)`` as one write transaction, retried whole on transient errors for up to
+        ``RETRY_SECONDS`` (it is safe to repeat: an upsert first removes what it writes), as the driver's
+        ``execute_write`` does, except that a transaction refused memory is not retried at the same size: it
+        raises ``TransactionTooLarge`` at once, from a statement or from the commit, so that the caller splits it."""
         from neo4j import exceptions as ne
 
-        try:
-            with self._driver.session(database=self.database) as session:
-                return session.execute_write(unit)
-        except (ne.Neo4jError, ne.DriverError) as err:
-            raise self._error(err) from err
+        deadline, delay = time.monotonic() + RETRY_SECONDS, 1.0
+        while True:
+            try:
+                with self._driver.session(database=self.database) as session, session.begin_transaction() as tx:
+                    # element ids are valid within one transaction: the cache starts empty with every try of it
+                    self._tx, self._ids = tx, {}
+                    try:
+                        result = work(*args)
+                    finally:
+                        self._tx, self._ids = None, None
+                    tx.commit()
+                    return result
+            except (ne.Neo4jError, ne.DriverError) as err:
+                if getattr(err, "code", None) == _OUT_OF_TRANSACTION_MEMORY or not err.is_retryable() \
+                        or time.monotonic() + delay > deadline:
+                    raise self._error(err) from err
+                log.info("Neo4j transaction failed (%s); retrying in %.1f s", err, delay)
+                time.sleep(delay * random.uniform(0.8, 1.2))
+                delay *= 2
 
     # ------------------------------------------------------------ public reads
     def set_meta(self, key: str, value: str) -> None:
