@@ -16,9 +16,13 @@ def test_eval_normalize_json_matches_the_contract(normaliser, normaliser_setting
     result = _run(["eval", "normalize", "--corpus", "ncbi-disease:dev", "--format", "json"], normaliser_settings)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"accuracy", "per_type", "mentions", "retired_ids"}
+    assert set(payload) == {"accuracy", "precision", "per_type", "mentions", "retired_ids"}
     assert payload["mentions"] == 787 and list(payload["per_type"]) == ["Disease"]
     assert 0.8 < payload["accuracy"] <= 1
+    # precision: right ids among the mentions given one (some get none), so above the accuracy
+    disease = payload["per_type"]["Disease"]
+    assert disease["correct"] < disease["answered"] < disease["mentions"] == 787
+    assert payload["precision"] == disease["precision"] == disease["correct"] / disease["answered"] > payload["accuracy"]
     excluded = tmp_path / "pmids.txt"
     excluded.write_text("# leave one abstract out\n8808605\n")
     result = _run(["eval", "normalize", "--corpus", "ncbi-disease:dev", "--exclude-pmids", str(excluded),

@@ -59,6 +59,18 @@ def test_type_constraints_hold(normaliser):
         normaliser.normalise_mention("mice", "Species")
 
 
+def test_a_weak_fuzzy_match_gives_a_mention_no_id_but_a_close_one_does(normaliser):
+    # BC5CDR dev mentions: below FUZZY_THRESHOLD the closest names were wrong concepts (a kidney mention as a
+    # liver disease, a heart inflammation as a muscular dystrophy); a wrong id would be a wrong graph entity
+    for text, wrong in (("decreased renal function", "MESH:D008107"), ("eosinophilic myocarditis", "MESH:C535895"),
+                        ("vestibulotoxicity", "MESH:D001855")):
+        ids, score, _, step = normaliser.explain(text, "Disease")
+        assert ids == [] and step is None and score < normaliser.threshold, (text, ids, score)
+        assert wrong in [c.id for c in normaliser.resolve(text, ["Disease"])]  # a user's name still finds it
+    for text, right in (("thromboembolic disease", "MESH:D013923"), ("ceroid lipofuscinosis", "MESH:D009472")):
+        assert normaliser.explain(text, "Disease")[::3] == ([right], "fuzzy")
+
+
 def test_nothing_good_enough_gives_an_empty_list_and_a_low_score(normaliser):
     ids, score = normaliser.normalise_mention("qqqzzzxxyy", "Chemical")
     assert ids == [] and score < normaliser.threshold

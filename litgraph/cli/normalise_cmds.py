@@ -47,7 +47,8 @@ def eval_normalise_cmd(corpus, exclude_pmids, strict_ids, fmt, corpora, models):
     """Accuracy of normalisation on the corpus's gold mentions (gold ids -1/- skipped).
 
     A mention with several ids (composite) is right only if the predicted set equals the gold set.
-    `litgraph eval normalize` is the same command.
+    Accuracy counts a mention left without an id as a miss; precision is the share of right ids
+    among the mentions that got one. `litgraph eval normalize` is the same command.
 
     \b
     Example:
@@ -59,10 +60,11 @@ def eval_normalise_cmd(corpus, exclude_pmids, strict_ids, fmt, corpora, models):
     if fmt == "json":
         echo_json(result)
         return
-    click.echo(f"{'type':<10} {'mentions':>9} {'correct':>9} {'accuracy':>9}")
+    click.echo(f"{'type':<10} {'mentions':>9} {'with id':>9} {'correct':>9} {'accuracy':>9} {'precision':>9}")
     for etype, row in result["per_type"].items():
-        click.echo(f"{etype:<10} {row['mentions']:>9} {row['correct']:>9} {row['accuracy']:>9.4f}")
-    click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {result['accuracy']:>9.4f}")
+        click.echo(f"{etype:<10} {row['mentions']:>9} {row['answered']:>9} {row['correct']:>9} {row['accuracy']:>9.4f} "
+                   f"{row['precision']:>9.4f}")
+    click.echo(f"{'all':<10} {result['mentions']:>9} {'':>9} {'':>9} {result['accuracy']:>9.4f} {result['precision']:>9.4f}")
     echo_retired_ids(result)
 
 

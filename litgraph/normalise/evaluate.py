@@ -43,15 +43,19 @@ def retired_ids(normaliser, docs: Iterable[Document]) -> dict[str, str]:
 
 def evaluate(normaliser, docs: Iterable[Document], types: Sequence[str] = TYPES, errors: list | None = None,
              strict_ids: bool = False) -> dict:
-    """``{"accuracy", "per_type": {type: {"accuracy", "correct", "mentions"}}, "mentions", "retired_ids"}``.
+    """``{"accuracy", "precision", "per_type": {type: {"accuracy", "precision", "correct", "answered", "mentions"}},
+    "mentions", "retired_ids"}``.
 
     Gold mentions without ids (``-1``/``-``) are skipped; a mention with several ids (composite)
-    is right only when the predicted set equals the gold set. Gold ids retired from the vocabulary
-    count as their current concept (``retired_ids``) unless ``strict_ids``. ``errors`` collects the misses.
+    is right only when the predicted set equals the gold set. ``accuracy`` counts a mention left without an
+    id as a miss, ``precision`` is the share of right ids among the mentions that got one (what a wrong
+    entity in the graph costs). Gold ids retired from the vocabulary count as their current concept
+    (``retired_ids``) unless ``strict_ids``. ``errors`` collects the misses.
     """
     docs = list(docs)
     retired = {} if strict_ids else retired_ids(normaliser, docs)
     correct = {t: 0 for t in types}
+    answered = {t: 0 for t in types}
     total = {t: 0 for t in types}
     for doc in docs:
         work = copy.copy(doc)
@@ -61,15 +65,18 @@ def evaluate(normaliser, docs: Iterable[Document], types: Sequence[str] = TYPES,
             if gold.type not in total or not gold.ids:
                 continue
             total[gold.type] += 1
+            answered[gold.type] += bool(predicted.ids)
             if set(predicted.ids) == {retired.get(i, i) for i in gold.ids}:
                 correct[gold.type] += 1
             elif errors is not None:
                 errors.append((doc.pmid, gold.type, gold.text, gold.ids, predicted.ids, predicted.id_score))
-    mentions = sum(total.values())
+    mentions, with_id = sum(total.values()), sum(answered.values())
     return {
         "accuracy": sum(correct.values()) / mentions if mentions else 0.0,
+        "precision": sum(correct.values()) / with_id if with_id else 0.0,
         "per_type": {
-            t: {"accuracy": correct[t] / total[t], "correct": correct[t], "mentions": total[t]} for t in types if total[t]
+            t: {"accuracy": correct[t] / total[t], "precision": correct[t] / answered[t] if answered[t] else 0.0,
+                "correct": correct[t], "answered": answered[t], "mentions": total[t]} for t in types if total[t]
         },
         "mentions": mentions,
         "retired_ids": retired,

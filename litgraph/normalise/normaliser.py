@@ -20,7 +20,8 @@ preferred (``species_of``: mouse or rat when the text speaks of them more than o
 human gene (HGNC); non-human gene ids come from train names, tagged with their documents' species.
 A Normaliser caches its answers and is not thread-safe: use one per thread or process.
 
-Every answer has a score in [0, 1]; below ``threshold`` the answer is ``[]`` (the corpora's ``-1``).
+Every answer has a score in [0, 1]. A fuzzy answer to a mention needs ``threshold`` (``FUZZY_THRESHOLD``), or
+the answer is ``[]`` (the corpora's ``-1``); a user's name for the query commands needs ``name_threshold``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+
 FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
 FUZZY_RERANK = 50  # candidates scored on all their trigrams
 FUZZY_WORD_BONUS = 0.1  # added for the share of the query's words that a candidate has as whole words
+#: Least fuzzy score that gives a mention an id. Tuned on the dev splits for what the graph holds: between 0.6 and
+#: 0.8 fewer than half of the fuzzy answers to gold mentions were right, and each wrong id becomes a wrong entity
+#: and wrong relations (end to end, CID F1 0.464 at 0.6, 0.479 at 0.8; docs/normalise.md).
+FUZZY_THRESHOLD = 0.8
+#: Least fuzzy score for a user's name (``resolve``): the query commands show what a name found, best first.
+NAME_FUZZY_THRESHOLD = 0.6
 
 
 def index_path(settings: Settings) -> Path:
@@ -80,9 +87,11 @@ def train_documents(settings: Settings, splits: Sequence[str] = TRAIN_SPLITS, ex
 class Normaliser:
     """Maps mentions and user names to concepts with a prebuilt ``Index``."""
 
-    def __init__(self, index: Index, threshold: float = 0.6, steps: Sequence[str] = STEPS) -> None:
+    def __init__(self, index: Index, threshold: float = FUZZY_THRESHOLD, steps: Sequence[str] = STEPS,
+                 name_threshold: float = NAME_FUZZY_THRESHOLD) -> None:
         self.index = index
         self.threshold = threshold
+        self.name_threshold = name_threshold
         self.steps = frozenset(steps)
         self._position: dict[str, int] | None = None
         self._by_xref: dict[str, list[int]] | None = None
@@ -378,7 +387,7 @@ class Normaliser:
 
         A CURIE finds its concept, or the concepts that carry it as an xref (``CHEBI:15365`` -> aspirin).
         A name finds the concepts under its folded forms, those spelt exactly as the query first; only
-        when there are none, the closest names by trigram similarity (above ``threshold``).
+        when there are none, the closest names by trigram similarity (from ``name_threshold``).
         """
         query = query.strip()
         wanted = [t for t in (types or TYPES) if t in TYPE_BIT]
@@ -403,7 +412,7 @@ class Normaliser:
                                        or literal in self.index.synonyms[c].lower().split(SEP)))
         if not ranked:
             fuzzy = sorted((hit for t in wanted for hit in self._fuzzy(folded, t, limit)), key=lambda h: -h[1])
-            ranked = list(dict.fromkeys(c for c, score in fuzzy if score >= self.threshold))
+            ranked = list(dict.fromkeys(c for c, score in fuzzy if score >= self.name_threshold))
         return [self._concept(c) for c in ranked[:limit]]
 
     def _xref_positions(self) -> dict[str, list[int]]:
