@@ -31,6 +31,8 @@ OnError = Callable[[str, str], None]
 
 ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
+#: Most bytes read and fed to the parser at a time (a truncated gzip stream loses only its last, partial read).
+READ_BYTES = 1 << 16
 _YEAR = re.compile(r"(1[6-9]|20)\d\d")
 _MD5 = re.compile(r"\b([0-9a-fA-F]{32})\b")
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -92,14 +94,20 @@ def read_pubmed_xml(path: str | Path, *, on_error: OnError | None = None, verify
 
 
 def parse_pubmed_xml(handle: IO[bytes], source: str, *, on_error: OnError | None = None) -> Iterator[Record]:
-    """Stream records from a binary handle of PubMed XML; ``source`` names the input in errors and records."""
-    parser = etree.iterparse(
-        handle, events=("end",), tag=ARTICLE_TAGS, load_dtd=False, no_network=True,
+    """Stream records from a binary handle of PubMed XML; ``source`` names the input in errors and records.
+
+    The file is fed to a pull parser ``READ_BYTES`` at a time, so memory stays flat; when the XML or the gzip
+    stream breaks off, every record parsed before the break is yielded before the error is raised.
+    """
+    parser = etree.XMLPullParser(
+        events=("end",), tag=ARTICLE_TAGS, load_dtd=False, no_network=True,
         resolve_entities=False, huge_tree=True, remove_comments=True,
     )
     last = None
-    try:
-        for _, elem in parser:
+
+    def parsed() -> Iterator[Record]:
+        nonlocal last
+        for _, elem in parser.read_events():
             if elem.tag == "DeleteCitation":
                 for pmid in elem.iterfind("PMID"):
                     yield Deletion(pmid=(pmid.text or "").strip(), source=source)
@@ -112,17 +120,29 @@ def parse_pubmed_xml(handle: IO[bytes], source: str, *, on_error: OnError | None
             parent = elem.getparent()
             while elem.getprevious() is not None:
                 del parent[0]
-        root = parser.root
+
+    root = None
+    read = getattr(handle, "read1", handle.read)  # what is there, up to READ_BYTES: no wait for a full buffer
+    try:
+        while chunk := read(READ_BYTES):
+            parser.feed(chunk)
+            yield from parsed()
+        root = parser.close()
+        yield from parsed()
     except etree.XMLSyntaxError as err:
+        yield from parsed()
+        if root is None and last is None and err.msg and "empty" in err.msg.lower():
+            raise InputError(_not_pubmed(None), path=source) from err
         after = f" after PMID {last}" if last else ""
         raise InputError(
             f"malformed XML{after}: {err.msg}; the file is truncated or not PubMed XML, download it again",
             path=source, line=err.lineno,
         ) from err
     except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        yield from parsed()
         after = f" after PMID {last}" if last else ""
         raise InputError(f"corrupt or truncated gzip data{after} ({err}); download the file again", path=source) from err
-    if root is None or root.tag not in ROOT_TAGS:
+    if root.tag not in ROOT_TAGS:
         raise InputError(_not_pubmed(root), path=source)
 
 
