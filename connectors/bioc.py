@@ -25,7 +25,7 @@ from lxml import etree
 
 from litgraph.connectors.pubtator import BIORED_TYPES, TYPE_MAP, check_span, format_ids, make_relation, register_ids, split_ids
 from litgraph.connectors.ids import from_curie
-from litgraph.connectors.files import GZIP_ERRORS, gzip_error, open_input
+from litgraph.connectors.files import GZIP_ERRORS, XmlElements, gzip_error, open_input
 from litgraph.errors import InputError
 from litgraph.records import Document, Mention, Relation
 
@@ -45,21 +45,16 @@ def read_bioc_xml(path: str | Path) -> Iterator[Document]:
     except OSError as err:
         raise InputError(f"cannot open BioC XML file: {err.strerror}", path=source) from err
     with handle:
-        parser = etree.iterparse(
-            handle, events=("end",), tag="document", load_dtd=False, no_network=True, resolve_entities=False,
-            huge_tree=True,
-        )
+        elements = XmlElements(handle, "document", load_dtd=False, no_network=True, resolve_entities=False,
+                               huge_tree=True)
         try:
-            for _, elem in parser:
+            for elem in elements:
                 yield _document(_xml_document(elem, source), source, elem.sourceline)
-                elem.clear(keep_tail=True)
-                while elem.getprevious() is not None:
-                    del elem.getparent()[0]
         except GZIP_ERRORS as err:
             raise gzip_error(source, err) from err
         except etree.XMLSyntaxError as err:
             raise InputError(f"malformed BioC XML: {err.msg}; fix or re-download the file", path=source, line=err.lineno) from err
-        if parser.root is None or parser.root.tag != "collection":
+        if elements.root is None or elements.root.tag != "collection":
             raise InputError("not BioC XML: the root element must be <collection>", path=source)
 
 

@@ -1,7 +1,7 @@
 """PubMed XML (efetch output, annual baseline and daily update ``.xml.gz``): a streaming parser.
 
-Memory stays constant: ``lxml.etree.iterparse`` hands over one ``PubmedArticle`` at a time and
-every finished element is cleared and unlinked from the tree. The DTD named in the DOCTYPE is
+Memory stays constant: a pull parser (``litgraph.connectors.files.XmlElements``) hands over one
+``PubmedArticle`` at a time and every finished element is cleared and unlinked from the tree. The DTD named in the DOCTYPE is
 never loaded or fetched. ``DeleteCitation`` becomes one :class:`Deletion` per PMID.
 
 A file that cannot be read (corrupt gzip, malformed XML, MD5 mismatch, an E-utilities error page)
@@ -15,12 +15,12 @@ import gzip
 import hashlib
 import logging
 import re
-import zlib
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from lxml import etree
 
+from litgraph.connectors.files import GZIP_ERRORS, XmlElements
 from litgraph.errors import InputError
 from litgraph.records import AbstractSection, Deletion, Document, MeshHeading, Record
 
@@ -31,8 +31,6 @@ OnError = Callable[[str, str], None]
 
 ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
-#: Most bytes read and fed to the parser at a time (a truncated gzip stream loses only its last, partial read).
-READ_BYTES = 1 << 16
 _YEAR = re.compile(r"(1[6-9]|20)\d\d")
 _MD5 = re.compile(r"\b([0-9a-fA-F]{32})\b")
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -95,19 +93,12 @@ def read_pubmed_xml(path: str | Path, *, on_error: OnError | None = None, verify
 
 def parse_pubmed_xml(handle: IO[bytes], source: str, *, on_error: OnError | None = None) -> Iterator[Record]:
     """Stream records from a binary handle of PubMed XML; ``source`` names the input in errors and records.
-
-    The file is fed to a pull parser ``READ_BYTES`` at a time, so memory stays flat; when the XML or the gzip
-    stream breaks off, every record parsed before the break is yielded before the error is raised.
-    """
-    parser = etree.XMLPullParser(
-        events=("end",), tag=ARTICLE_TAGS, load_dtd=False, no_network=True,
-        resolve_entities=False, huge_tree=True, remove_comments=True,
-    )
+    When the file breaks off, the records before the break are yielded, then the error is raised."""
+    elements = XmlElements(handle, ARTICLE_TAGS, load_dtd=False, no_network=True, resolve_entities=False,
+                           huge_tree=True, remove_comments=True)
     last = None
-
-    def parsed() -> Iterator[Record]:
-        nonlocal last
-        for _, elem in parser.read_events():
+    try:
+        for elem in elements:
             if elem.tag == "DeleteCitation":
                 for pmid in elem.iterfind("PMID"):
                     yield Deletion(pmid=(pmid.text or "").strip(), source=source)
@@ -116,34 +107,17 @@ def parse_pubmed_xml(handle: IO[bytes], source: str, *, on_error: OnError | None
                 if record is not None:
                     last = record.pmid
                     yield record
-            elem.clear(keep_tail=True)
-            parent = elem.getparent()
-            while elem.getprevious() is not None:
-                del parent[0]
-
-    root = None
-    read = getattr(handle, "read1", handle.read)  # what is there, up to READ_BYTES: no wait for a full buffer
-    try:
-        while chunk := read(READ_BYTES):
-            parser.feed(chunk)
-            yield from parsed()
-        root = parser.close()
-        yield from parsed()
     except etree.XMLSyntaxError as err:
-        yield from parsed()
-        if root is None and last is None and err.msg and "empty" in err.msg.lower():
-            raise InputError(_not_pubmed(None), path=source) from err
         after = f" after PMID {last}" if last else ""
         raise InputError(
             f"malformed XML{after}: {err.msg}; the file is truncated or not PubMed XML, download it again",
             path=source, line=err.lineno,
         ) from err
-    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-        yield from parsed()
+    except GZIP_ERRORS as err:
         after = f" after PMID {last}" if last else ""
         raise InputError(f"corrupt or truncated gzip data{after} ({err}); download the file again", path=source) from err
-    if root.tag not in ROOT_TAGS:
-        raise InputError(_not_pubmed(root), path=source)
+    if elements.root is None or elements.root.tag not in ROOT_TAGS:
+        raise InputError(_not_pubmed(elements.root), path=source)
 
 
 def _not_pubmed(root) -> str:
