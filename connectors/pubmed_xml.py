@@ -1,8 +1,8 @@
 """PubMed XML (efetch output, annual baseline and daily update ``.xml.gz``): a streaming parser.
 
 Memory stays constant: a pull parser (``litgraph.connectors.files.XmlElements``) hands over one
-``PubmedArticle`` at a time and every finished element is cleared and unlinked from the tree. The DTD named in the DOCTYPE is
-never loaded or fetched. ``DeleteCitation`` becomes one :class:`Deletion` per PMID.
+``PubmedArticle`` at a time and every finished element is cleared and unlinked from the tree. The DTD
+named in the DOCTYPE is never loaded or fetched. ``DeleteCitation`` becomes one :class:`Deletion` per PMID.
 
 A file that cannot be read (corrupt gzip, malformed XML, MD5 mismatch, an E-utilities error page)
 raises :class:`InputError`. A record that cannot be turned into a :class:`Document` inside an

@@ -69,18 +69,14 @@ class GraphStore(abc.ABC):
             batch = build_batch(docs, concept)
         if not batch.articles:
             return {"articles": 0, "entities": 0, "mentions": 0, "evidence": 0, "edges": 0, "edges_removed": 0}
-        try:
+
+        def run() -> dict:
             with gc_paused():
                 return self._in_transaction(self._upsert, batch)
-        except TransactionTooLarge as err:
-            # rolled back whole: load the documents in two halves, each its own transaction, rather than fail
-            self._relieve_memory()
-            if len(docs) < 2:
-                return self._in_transaction(self._upsert, batch)
-            log.info("a batch of %d documents did not fit (%s); loading it in two halves", len(docs), err)
-            half = len(docs) // 2
-            first, second = self.upsert_documents(docs[:half], concept), self.upsert_documents(docs[half:], concept)
-            return {k: first[k] + second[k] for k in first}
+
+        parts = self._halved_if_too_large(docs, run, lambda half: self.upsert_documents(half, concept),
+                                          "a batch of %d documents did not fit (%s); loading it in two halves")
+        return {k: sum(part[k] for part in parts) for k in parts[0]}
 
     def _upsert(self, batch) -> dict:
         pmids = batch.pmids
@@ -149,21 +145,24 @@ class GraphStore(abc.ABC):
         pmids = sorted({str(p) for p in pmids})
         present = list(self.article_state(pmids))
         if present:
-            self._delete_in_parts(present)
+            self._halved_if_too_large(present, lambda: self._in_transaction(self._delete, present), self.delete_articles,
+                                      "deleting %d articles did not fit (%s); deleting them in two halves")
         return len(present)
 
-    def _delete_in_parts(self, pmids: list[str]) -> None:
+    def _halved_if_too_large(self, items: list, run, again, message: str) -> list:
+        """``[run()]``, ``run`` being one transaction over ``items``. One rolled back whole as too large for the
+        store's memory (``TransactionTooLarge``) runs again once the store has freed what it can, for a single
+        item, or else as ``[again(first half), again(second half)]``, each its own transaction, rather than fail;
+        ``message`` (with the item count and the error) is logged then."""
         try:
-            self._in_transaction(self._delete, pmids)
-        except TransactionTooLarge as err:  # rolled back whole: delete in two halves, each its own transaction
+            return [run()]
+        except TransactionTooLarge as err:
             self._relieve_memory()
-            if len(pmids) < 2:
-                self._in_transaction(self._delete, pmids)
-                return
-            log.info("deleting %d articles did not fit (%s); deleting them in two halves", len(pmids), err)
-            half = len(pmids) // 2
-            self._delete_in_parts(pmids[:half])
-            self._delete_in_parts(pmids[half:])
+            if len(items) < 2:
+                return [run()]
+            log.info(message, len(items), err)
+            half = len(items) // 2
+            return [again(items[:half]), again(items[half:])]
 
     def _delete(self, present: list[str]) -> None:
         keys = set(self._evidence_keys(present))

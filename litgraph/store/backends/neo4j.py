@@ -29,11 +29,11 @@ _LABEL_OF = "[l IN labels({v}) WHERE l <> 'Entity'][0]"
 #: Both ends of each row ``k`` of a list of pairs, by the element ids ``k.a`` and ``k.b`` (``Neo4jStore._id_pairs``).
 #: An edge between them is matched inside ``CALL { WITH a, b ... }``: with both ends bound the planner expands from
 #: one into the other (Expand(Into), the cheaper side); a plain MATCH after two id seeks walks every edge of one end.
+_ENDS = "UNWIND {rows} AS k MATCH (a:Entity) WHERE elementId(a) = k.a MATCH (b:Entity) WHERE elementId(b) = k.b "
 #: The server refused a transaction more memory (``dbms.memory.transaction.total.max`` / ``db.memory.transaction.max``).
 _OUT_OF_TRANSACTION_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 #: How long a write transaction is retried on transient errors (deadlocks, a leader switch), as the driver's default.
 RETRY_SECONDS = 30.0
-_ENDS = "UNWIND {rows} AS k MATCH (a:Entity) WHERE elementId(a) = k.a MATCH (b:Entity) WHERE elementId(b) = k.b "
 
 
 def _check(name: str, allowed: Iterable[str]) -> str:
