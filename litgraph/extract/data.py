@@ -38,6 +38,7 @@ class Encoded:
     input_ids: list[int]
     offsets: list[tuple[int, int]]
     word_ids: list[int]
+    words: list[tuple[int, int, int]] | None = field(default=None, repr=False, compare=False)  # word_spans, once
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -75,7 +76,9 @@ def windows(n: int, size: int, overlap: int) -> list[Window]:
 
 
 def word_spans(enc: Encoded) -> list[tuple[int, int, int]]:
-    """For each word: (first subword index, character start, character end)."""
+    """For each word: (first subword index, character start, character end); computed once per encoding."""
+    if enc.words is not None:
+        return enc.words
     spans: dict[int, list[int]] = {}
     for i, w in enumerate(enc.word_ids):
         if w < 0:
@@ -84,7 +87,8 @@ def word_spans(enc: Encoded) -> list[tuple[int, int, int]]:
             spans[w] = [i, enc.offsets[i][0], enc.offsets[i][1]]
         else:
             spans[w][2] = enc.offsets[i][1]
-    return [tuple(v) for _, v in sorted(spans.items())]
+    enc.words = [tuple(v) for _, v in sorted(spans.items())]
+    return enc.words
 
 
 def ner_targets(enc: Encoded, mentions: list[Mention], annotates: tuple[str, ...], labels: list[str]) -> list[int]:
