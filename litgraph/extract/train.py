@@ -183,24 +183,45 @@ def autocast(dev: torch.device, dtype: torch.dtype | None):
 
 
 class FGM:
-    """Fast Gradient Method on the word embeddings."""
+    """Fast Gradient Method (Miyato et al. 2017): a second pass over the batch with its word embeddings moved
+    by ε·g/‖g‖, g the loss gradient with respect to them. The move is added to the embedding layer's output,
+    so it works when the embedding matrix itself is frozen (``TrainConfig.freeze_embeddings``, the default).
+
+    ``attack`` after the clean pass's backward, then the perturbed pass, then ``restore``; a batch that calls
+    the embeddings several times (windows in chunks) gets one move per call, in order.
+    """
 
     def __init__(self, embeddings: torch.nn.Embedding, epsilon: float):
-        self.weight, self.epsilon, self.backup = embeddings.weight, epsilon, None
+        self.epsilon = epsilon
+        self.outputs: list[torch.Tensor] = []  # the clean pass's embedding outputs (their .grad after backward)
+        self.moves: list[torch.Tensor] | None = None  # set by attack: added to the perturbed pass's outputs
+        self.handle = embeddings.register_forward_hook(self._hook)
+
+    def _hook(self, module, inputs, output):
+        if not module.training or not torch.is_grad_enabled():
+            return None
+        if self.moves is not None:
+            return output + self.moves.pop(0) if self.moves else output
+        if not output.requires_grad:  # a frozen matrix: the output is a leaf that asks for no gradient
+            output.requires_grad_(True)
+        output.retain_grad()
+        self.outputs.append(output)
+        return output
 
     def attack(self) -> None:
-        grad = self.weight.grad
-        if grad is None:
+        grads = [o.grad for o in self.outputs if o.grad is not None]
+        self.outputs = []
+        norm = torch.sqrt(sum((g.float() ** 2).sum() for g in grads)) if grads else None
+        if norm is None or not norm or torch.isnan(norm):
+            self.moves = []
             return
-        norm = torch.norm(grad)
-        if norm and not torch.isnan(norm):
-            self.backup = self.weight.data.clone()
-            self.weight.data.add_(self.epsilon * grad / norm)
+        self.moves = [self.epsilon * g / norm for g in grads]
 
     def restore(self) -> None:
-        if self.backup is not None:
-            self.weight.data = self.backup
-            self.backup = None
+        self.moves = None
+
+    def close(self) -> None:
+        self.handle.remove()
 
 
 @dataclass
@@ -335,6 +356,8 @@ def fit(
             save_checkpoint(checkpoint, model, optimizer, schedule, rng, best, best_state, epoch, step, stale, done)
         if done:
             break
+    if fgm is not None:
+        fgm.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     return best
