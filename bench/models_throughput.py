@@ -3,8 +3,9 @@ hardware computes bf16) and dynamic int8 quantisation (CPU), with the NER F1 and
 each on the same BC5CDR dev abstracts (a faster mode is worth keeping only at ≤ 0.5 F1 loss), and where
 the time goes: the NER pass (encoder, dictionary tags, decoding), normalisation, the relation pass. On a CPU,
 bf16 also runs as inference ran before one window per encoder call and eager attention (8 windows per call,
-PyTorch's SDPA attention): the same-run baseline of both; and ``bf16_all_rows`` computes the encoders' last
-layer at every row instead of the rows the heads read (``litgraph.extract.encoder``): the baseline of that.
+PyTorch's SDPA attention): the same-run baseline of both; and ``bf16_all_rows`` computes the relation
+encoder's last layer at every row instead of the rows the pair head reads (``litgraph.extract.encoder``): the
+baseline of that.
 ``--rounds N`` runs the modes N times in alternating order and reports each mode's median round.
 
     python bench/models_throughput.py [--models DIR] [--docs N] [--batch-size B] [--rounds N] [--modes bf16,bf16_all_rows]

@@ -1,10 +1,11 @@
 """The encoder's last layer computed only where a head reads it.
 
-The NER head reads the first subword of each word and the relation head the entity start markers; every
+The relation head reads the entities' start markers (about 18 of 350 subwords of a BC5CDR abstract); every
 other row of the last layer is thrown away. In the last layer nothing depends on those rows except through
 its keys and values, so for a BERT-family encoder the last layer can compute its queries, attention output
 and feed-forward block at the read rows only, with keys and values from every row. The read rows come out
-as the full pass computes them (the same operations on the same inputs); the others are zero.
+as the full pass computes them (the same operations on the same inputs); the others are zero. (The NER head
+reads the first subword of every word, about 70 % of the rows: too many for this to pay, measured.)
 """
 
 from __future__ import annotations

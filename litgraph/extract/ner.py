@@ -18,7 +18,6 @@ from litgraph.errors import InputError
 from litgraph.extract import compact, store
 from litgraph.extract.consistency import harmonise, trim
 from litgraph.extract.corpus import CorpusDocs, load
-from litgraph.extract.encoder import hidden_states_at, reads_subset
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
 from litgraph.extract.lexicon import TAGS, Lexicon
@@ -125,19 +124,12 @@ class NerTagger:
     def _probabilities(self, texts: list[str], encodings, batch_size: int) -> list[torch.Tensor]:
         tok = self.tokenizer
 
-        subset = reads_subset(self.model.base_model) and hasattr(self.model, "classifier")
-
-        def forward(ids, mask, tags=None, rows=None):
-            if rows is None:
-                return self.model(input_ids=ids, attention_mask=mask, token_type_ids=tags).logits.float().softmax(-1)
-            states = hidden_states_at(self.model.base_model, ids, mask, rows, token_type_ids=tags)
-            return self.model.classifier(states).float().softmax(-1)
+        def forward(ids, mask, tags=None):
+            return self.model(input_ids=ids, attention_mask=mask, token_type_ids=tags).logits.float().softmax(-1)
 
         tags = [self.tags(t, e) for t, e in zip(texts, encodings)] if self.uses_lexicon else None
-        # decoding reads the first subword of each word: the last layer runs at those rows only
-        firsts = [[first for first, _, _ in word_spans(e)] for e in encodings] if subset else None
         return windowed_forward(
-            forward, [e.input_ids for e in encodings], tags=tags, positions=firsts, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
+            forward, [e.input_ids for e in encodings], tags=tags, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"], batch_size=batch_size,
             device=next(self.model.parameters()).device, dtype=self.dtype,
         )
