@@ -26,12 +26,11 @@ def reads_subset(encoder) -> bool:
             and not encoder.training)
 
 
-def hidden_states_at(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor,
-                     token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+def hidden_states_at(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """The last hidden states ``[batch, length, hidden]`` of a BERT ``encoder`` (``reads_subset``), exact at the
     columns ``rows`` (a 1-D index tensor) and zero elsewhere: the layers before the last run in full, the last
     one attends from ``rows`` only."""
-    h = encoder.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+    h = encoder.embeddings(input_ids=input_ids)
     # an additive key mask for padded windows; a window without padding needs none (PyTorch's unmasked path)
     mask = None
     if not bool(attention_mask.all()):
