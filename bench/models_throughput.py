@@ -3,12 +3,10 @@ hardware computes bf16) and dynamic int8 quantisation (CPU), with the NER F1 and
 each on the same BC5CDR dev abstracts (a faster mode is worth keeping only at ≤ 0.5 F1 loss), and where
 the time goes: the NER pass (encoder, dictionary tags, decoding), normalisation, the relation pass. On a CPU,
 bf16 also runs as inference ran before one window per encoder call and eager attention (8 windows per call,
-PyTorch's SDPA attention): the same-run baseline of both; and ``bf16_all_rows`` computes the relation
-encoder's last layer at every row instead of the rows the pair head reads (``litgraph.extract.encoder``): the
-baseline of that.
+PyTorch's SDPA attention): the same-run baseline of both.
 ``--rounds N`` runs the modes N times in alternating order and reports each mode's median round.
 
-    python bench/models_throughput.py [--models DIR] [--docs N] [--batch-size B] [--rounds N] [--modes bf16,bf16_all_rows]
+    python bench/models_throughput.py [--models DIR] [--docs N] [--batch-size B] [--rounds N] [--modes bf16,bf16_before]
 
 Writes bench/results/models_throughput.json.
 """
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from litgraph.extract import Extractor, data, encoder
+from litgraph.extract import Extractor, data
 from litgraph.extract.corpus import load
 from litgraph.extract.metrics import score_ner
 from litgraph.extract.train import device, native_bf16
@@ -38,7 +36,6 @@ DEFAULT_WINDOWS = data.CPU_INFERENCE_WINDOWS
 
 def run(settings: Settings, gold, mode: str, batch_size: int) -> dict:
     data.CPU_INFERENCE_WINDOWS = 8 if mode == "bf16_before" else DEFAULT_WINDOWS
-    encoder.LAST_LAYER_AT_READ_ROWS = mode not in ("bf16_before", "bf16_all_rows")
     if mode == "int8":
         extractor = Extractor.from_settings(settings, int8=True, precision="fp32")
     else:
@@ -73,7 +70,7 @@ def main() -> None:
     out = {"machine": torch.cuda.get_device_name() if gpu else f"{os.cpu_count()}-core {platform.machine()} CPU",
            "load_average_at_start": os.getloadavg(), "torch_threads": torch.get_num_threads(),
            "native_bf16": native_bf16(device())}
-    bf16 = ["bf16", "bf16_all_rows"] + ([] if gpu else ["bf16_before"]) if native_bf16(device()) else []
+    bf16 = ["bf16"] + ([] if gpu else ["bf16_before"]) if native_bf16(device()) else []
     modes = ["fp32"] + bf16 + ([] if gpu else ["int8"])
     if args.modes:
         modes = [m for m in modes if m in args.modes.split(",")]
@@ -91,9 +88,8 @@ def main() -> None:
         if mode != "fp32" and "fp32" in out:
             out[f"{mode}_speedup"] = out[mode]["abstracts_per_s"] / out["fp32"]["abstracts_per_s"]
             out[f"{mode}_f1_loss_points"] = 100 * (out["fp32"]["ner_f1"] - out[mode]["ner_f1"])
-    for base in ("bf16_before", "bf16_all_rows"):
-        if base in out and "bf16" in out:
-            out[f"bf16_speedup_over_{base.removeprefix('bf16_')}"] = out["bf16"]["abstracts_per_s"] / out[base]["abstracts_per_s"]
+    if "bf16_before" in out and "bf16" in out:
+        out["bf16_speedup_over_before"] = out["bf16"]["abstracts_per_s"] / out["bf16_before"]["abstracts_per_s"]
     out["cpu_inference_windows"] = DEFAULT_WINDOWS
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "models_throughput.json").write_text(json.dumps(out, indent=2))

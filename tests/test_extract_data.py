@@ -46,25 +46,6 @@ def test_windowed_forward_returns_each_token_from_its_own_window():
         assert values[:, 1].min() >= 1 and values[:, 1].max() <= 16  # never [CLS]/[SEP]
 
 
-def test_windowed_forward_asks_each_window_for_the_rows_read_from_it():
-    """With ``positions`` each call gets ``rows``: the window columns ([CLS] is column 0) of the wanted tokens that
-    the window owns, so a token is computed in the window it is read from and nowhere else."""
-    seqs = [list(range(100, 100 + n)) for n in (40, 97)]
-    wanted = [[0, 5, 39], [0, 30, 31, 60, 96]]
-    asked = []
-
-    def forward(ids, mask, rows):
-        asked.append((ids[0, rows].tolist()))
-        return ids.float().unsqueeze(-1)
-
-    with torch.no_grad():
-        out = windowed_forward(forward, seqs, positions=wanted, cls_id=1, sep_id=2, pad_id=0, size=18, overlap=6, batch_size=1)
-    read = sorted(i for ids in asked for i in ids if i != 1)  # a window that owns no wanted token is asked for [CLS]
-    assert read == sorted(100 + p for p in wanted[0] + wanted[1])  # each wanted token once, in its own window
-    for seq, values, want in zip(seqs, out, wanted):
-        assert [values[p, 0].item() for p in want] == [float(seq[p]) for p in want]
-
-
 def test_cpu_inference_takes_small_batches_and_the_same_outputs():
     """Without gradients on a CPU the windows go through at most CPU_INFERENCE_WINDOWS at a time (less
     padding); the outputs are those of the caller's batch size, and training (gradients on) keeps it."""

@@ -162,7 +162,6 @@ def windowed_forward(
     sequences: list[list[int]],
     *,
     tags: list[list[int]] | None = None,
-    positions: list[list[int]] | None = None,
     cls_id: int,
     sep_id: int,
     pad_id: int,
@@ -179,8 +178,6 @@ def windowed_forward(
     ``dtype`` (bf16) runs ``forward`` under autocast; the outputs are always fp32. Inference on a CPU (no
     gradients) takes at most ``CPU_INFERENCE_WINDOWS`` windows per call. With ``tags`` (one
     list per sequence, one id per token), ``forward`` also gets them as a third tensor (0 on [CLS]/[SEP]).
-    With ``positions`` (per sequence, the tokens whose outputs the caller reads), ``forward`` also gets
-    ``rows=``, the window columns read from it, and may return anything at the other rows.
     """
     device = torch.device(device)
     if device.type == "cpu" and not torch.is_grad_enabled():
@@ -189,7 +186,6 @@ def windowed_forward(
     items = [(d, w) for d, seq in enumerate(sequences) for w in windows(len(seq), inner, overlap)]
     items.sort(key=lambda item: item[1].end - item[1].start)
     parts: list[list[tuple[int, torch.Tensor]]] = [[] for _ in sequences]
-    wanted = [set(p) for p in positions] if positions is not None else None
     for b in range(0, len(items), batch_size):
         chunk = items[b:b + batch_size]
         width = max(w.end - w.start for _, w in chunk) + 2
@@ -202,13 +198,9 @@ def windowed_forward(
             mask[k, : len(row)] = 1
             if tags is not None:
                 extra[k, 1: len(row) - 1] = torch.tensor(tags[d][w.start:w.end])
-        kwargs = {}
-        if wanted is not None:  # the union over the chunk's windows ([CLS] when none: a window read nowhere)
-            rows = {1 + p - w.start for d, w in chunk for p in wanted[d] if w.own_start <= p < w.own_end}
-            kwargs["rows"] = torch.tensor(sorted(rows) or [0], device=device)
         with autocast(device, dtype):
             args = (ids.to(device), mask.to(device)) + ((extra.to(device),) if tags is not None else ())
-            out = forward(*args, **kwargs).float()
+            out = forward(*args).float()
         for k, (d, w) in enumerate(chunk):
             lo, hi = 1 + w.own_start - w.start, 1 + w.own_end - w.start
             parts[d].append((w.own_start, out[k, lo:hi]))

@@ -24,7 +24,6 @@ from litgraph.errors import InputError
 from litgraph.extract import compact, store
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NameSwapper, encode, windowed_forward
-from litgraph.extract.encoder import hidden_states_at, reads_subset
 from litgraph.extract.metrics import RelationScorer
 from litgraph.extract.train import TrainConfig, compute_dtype, continue_from, device, fit, ready_for_inference, set_threads
 from litgraph.records import ENTITY_TYPES, Document, Mention, Relation, pair_key
@@ -105,10 +104,7 @@ class RelationModel(nn.Module):
         hidden = encoder.config.hidden_size
         self.head = nn.Sequential(nn.Linear(4 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_out))
 
-    def states(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """Last hidden states; with ``rows`` (inference) exact only at those columns (``encoder.hidden_states_at``)."""
-        if rows is not None and reads_subset(self.encoder):
-            return hidden_states_at(self.encoder, ids, mask, rows)
+    def states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
 
     def pairs(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
@@ -195,10 +191,8 @@ class RelationExtractor:
 
     def _entity_states(self, prepared: list[Prepared], grad: bool) -> list[dict[str, torch.Tensor]]:
         tok = self.tokenizer
-        # the pair head reads the entities' start markers: at inference the last layer runs at those rows only
-        markers = None if grad else [[i for e in p.entities.values() for i in e.positions] for p in prepared]
         states = windowed_forward(
-            self.model.states, [p.input_ids for p in prepared], positions=markers, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
+            self.model.states, [p.input_ids for p in prepared], cls_id=tok.cls_token_id, sep_id=tok.sep_token_id,
             pad_id=tok.pad_token_id, size=self.meta["max_length"], overlap=self.meta["overlap"],
             batch_size=16 if not grad else 64, device=next(self.model.parameters()).device, dtype=self.dtype,
         )
