@@ -118,6 +118,8 @@ def documents_for(pmids: list[str], ann: dict) -> list[Document]:
     """Documents that restate the annotations already loaded for ``pmids`` (an upsert of existing edges)."""
     ments = ann["mentions"][ann["mentions"].pmid.isin(pmids)]
     evs = ann["evidence"][ann["evidence"].pmid.isin(pmids)]
+    by_pmid = {pmid: group for pmid, group in evs.groupby("pmid")}
+    none = evs.iloc[:0]
     docs = []
     for pmid, group in ments.groupby("pmid"):
         title, mentions = "", []
@@ -126,7 +128,7 @@ def documents_for(pmids: list[str], ann: dict) -> list[Document]:
             title += curie.lower() + " "
             mentions.append(Mention(pmid, start, start + len(curie), curie.lower(), label, [curie], 0.9, "bench@1"))
         rels = [Relation(pmid, {"INDUCES": "CID", "TREATS": "Negative_Correlation"}.get(e, "Association"), s, o, 0.9, 0, len(title), "bench@1")
-                for e, s, o in zip(evs[evs.pmid == pmid].edge, evs[evs.pmid == pmid].subject, evs[evs.pmid == pmid].object)]
+                for e, s, o in zip(*(by_pmid.get(pmid, none)[c] for c in ("edge", "subject", "object")))]
         docs.append(Document(pmid, title=title.strip(), year=ann["years"][pmid], mentions=mentions, relations=rels))
     return docs
 
