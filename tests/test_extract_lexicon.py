@@ -87,3 +87,29 @@ def test_widened_tagger_predicts_as_before_until_trained(lexicon, tiny_models):
     probs_after = widened._probabilities([doc.text], [encode(widened.tokenizer, doc.text)], 4)[0]
     assert torch.allclose(probs_before, probs_after, atol=1e-4)
     assert [(m.start, m.end, m.type) for m in widened.predict([doc])[0]] == [(m.start, m.end, m.type) for m in before]
+
+
+# NCBI-disease dev, PMIDs 9072974 and 8871666 (abridged): each coordination is one gold mention
+COORDINATED = ("PTEN, a putative protein tyrosine phosphatase gene mutated in human brain, breast, and prostate cancer. "
+               "It occurs with other C6 and C7 deficiencies, and with hypertension and heart failure.")
+
+
+def test_coordinated_disease_names_that_share_their_last_word_are_one_mention(lexicon):
+    from litgraph.extract.consistency import join_coordinated
+    from litgraph.records import Mention
+
+    def mention(needle: str) -> Mention:
+        start = COORDINATED.index(needle)
+        return Mention("1", start, start + len(needle), needle, "Disease")
+
+    # what the tagger gives: the parts split, "brain" missed
+    split = [mention(t) for t in ("breast", "prostate cancer", "C6", "C7 deficiencies", "hypertension", "heart failure")]
+    joined = [m.text for m in join_coordinated(COORDINATED, split, lexicon.is_name)]
+    assert joined == ["brain, breast, and prostate cancer", "C6 and C7 deficiencies",
+                      "hypertension", "heart failure"]  # two names, each a disease by itself, stay two
+
+
+def test_the_shipped_tagger_gives_coordinated_names_as_one_mention(tagger):
+    doc = Document("9072974", COORDINATED)
+    found = {m.text for m in tagger.predict([doc])[0] if m.type == "Disease"}
+    assert "brain, breast, and prostate cancer" in found and "C6 and C7 deficiencies" in found

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from litgraph.extract.data import word_spans
+from litgraph.normalise.index import TYPE_BIT
 from litgraph.normalise.strings import STOPWORDS, key
 
 #: Words a match may span.
@@ -51,6 +52,10 @@ class Lexicon:
         if (mask == GENE or len(folded) <= SHORT) and not any(ch.isupper() or ch.isdigit() for ch in surface[1:]):
             return 0
         return mask
+
+    def is_name(self, words: str, entity_type: str) -> bool:
+        """Whether ``words`` (as written) are a vocabulary name of ``entity_type`` (Chemical, Disease or Gene)."""
+        return bool(self._mask(key(words), words) & TYPE_BIT[entity_type])
 
     def word_tags(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
         """One tag per word (``spans``: character start and end of each word, in order).

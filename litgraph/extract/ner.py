@@ -16,7 +16,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokeni
 
 from litgraph.errors import InputError
 from litgraph.extract import compact, store
-from litgraph.extract.consistency import harmonise, trim
+from litgraph.extract.consistency import harmonise, join_coordinated, trim
 from litgraph.extract.corpus import CorpusDocs, load
 from litgraph.extract.data import NER_TYPES, NameSwapper, bio_labels, encode, ner_targets, windowed_forward, windows, word_spans
 from litgraph.extract.metrics import score_ner
@@ -146,8 +146,10 @@ class NerTagger:
         return [self.mentions(doc, enc, p) for doc, enc, p in zip(docs, encodings, probs)]
 
     def mentions(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
-        """The mentions of one document from its label probabilities: decoded, edges trimmed, abbreviations made consistent."""
-        return harmonise(doc.text, trim(self._decode(doc, enc, probs)))
+        """The mentions of one document from its label probabilities: decoded, edges trimmed, abbreviations made
+        consistent, and (with the lexicon) coordinated names that share their last word joined."""
+        mentions = harmonise(doc.text, trim(self._decode(doc, enc, probs)))
+        return join_coordinated(doc.text, mentions, self.lexicon.is_name) if self.uses_lexicon else mentions
 
     def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         text = doc.text
