@@ -113,3 +113,27 @@ def test_the_shipped_tagger_gives_coordinated_names_as_one_mention(tagger):
     doc = Document("9072974", COORDINATED)
     found = {m.text for m in tagger.predict([doc])[0] if m.type == "Disease"}
     assert "brain, breast, and prostate cancer" in found and "C6 and C7 deficiencies" in found
+
+
+# NCBI-disease dev, PMID 8659549 (abridged)
+ENZYME = ("Canavan disease is caused by the deficiency of aspartoacylase (ASPA). "
+          "Mutations in ASPA that lead to loss of enzymatic activity have been identified.")
+
+
+def test_a_short_form_of_an_enzyme_inside_a_disease_mention_keeps_its_own_type(lexicon):
+    from litgraph.extract.consistency import harmonise
+    from litgraph.records import Mention
+
+    def mention(needle: str, etype: str, nth: int = 0) -> Mention:
+        start = -1
+        for _ in range(nth + 1):
+            start = ENZYME.index(needle, start + 1)
+        return Mention("1", start, start + len(needle), needle, etype)
+
+    tagged = [mention("Canavan disease", "Disease"), mention("deficiency of aspartoacylase", "Disease"),
+              mention("ASPA", "Gene", 0), mention("ASPA", "Gene", 1)]
+    typed = {(m.start, m.text): m.type for m in harmonise(ENZYME, tagged, is_name=lexicon.is_name)}
+    assert [t for (_, text), t in typed.items() if text == "ASPA"] == ["Gene", "Gene"]
+    # without the vocabulary the short form takes the type of the mention around its long form
+    blind = harmonise(ENZYME, tagged)
+    assert [m.type for m in blind if m.text == "ASPA"] == ["Disease", "Disease"]

@@ -54,8 +54,9 @@ class Lexicon:
         return mask
 
     def is_name(self, words: str, entity_type: str) -> bool:
-        """Whether ``words`` (as written) are a vocabulary name of ``entity_type`` (Chemical, Disease or Gene)."""
-        return bool(self._mask(key(words), words) & TYPE_BIT[entity_type])
+        """Whether ``words`` (as written) are a vocabulary name of ``entity_type`` (Chemical, Disease or Gene; other
+        types have no names here)."""
+        return bool(self._mask(key(words), words) & TYPE_BIT.get(entity_type, 0))
 
     def word_tags(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
         """One tag per word (``spans``: character start and end of each word, in order).

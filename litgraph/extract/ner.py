@@ -148,8 +148,9 @@ class NerTagger:
     def mentions(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         """The mentions of one document from its label probabilities: decoded, edges trimmed, abbreviations made
         consistent, and (with the lexicon) coordinated names that share their last word joined."""
-        mentions = harmonise(doc.text, trim(self._decode(doc, enc, probs)))
-        return join_coordinated(doc.text, mentions, self.lexicon.is_name) if self.uses_lexicon else mentions
+        is_name = self.lexicon.is_name if self.uses_lexicon else None
+        mentions = harmonise(doc.text, trim(self._decode(doc, enc, probs)), is_name=is_name)
+        return join_coordinated(doc.text, mentions, is_name) if is_name else mentions
 
     def _decode(self, doc: Document, enc, probs: torch.Tensor) -> list[Mention]:
         text = doc.text
