@@ -15,16 +15,15 @@ aspartoacylase (ASPA)": an enzyme, not a disease).
 
 All three corpora annotate coordinated disease names that share their last word as one mention
 ("C6 and C7 deficiencies", "brain, breast, and prostate cancer"; 51 of NCBI-disease's 787 dev
-mentions have a coordinator inside). The tagger often splits them ("C6" | "C7 deficiencies"): ``join_coordinated`` joins the
-parts again when the first is no disease name by itself but is one with the shared last word, as
-the vocabulary (the NER lexicon) says.
+mentions have a coordinator inside). The tagger often splits them ("C6" | "C7 deficiencies"):
+``join_coordinated`` joins the parts again when the first is no disease name by itself but is one
+with the shared last word, as the vocabulary (the NER lexicon) says.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-
 from typing import Callable
 
 from litgraph.normalise.index import TYPES
@@ -96,7 +95,7 @@ def harmonise(text: str, mentions: list[Mention], found: tuple[Abbreviation, ...
     """``mentions`` with every defined short form typed as its long form (see the module doc), sorted by offset.
 
     ``is_name(words, type)`` (the vocabulary, optional) keeps a short form whose long form is a name of another
-    type than the mention containing it as the tagger typed it (NCBI-disease dev +0.2)."""
+    type than the mention containing it as the tagger typed it (dev: NCBI-disease +0.16, BioRED +0.10)."""
     found = abbreviations(text) if found is None else found
     if not found:
         return mentions
