@@ -10,7 +10,7 @@ from litgraph.extract.data import encode, word_spans
 from litgraph.extract.lexicon import GENE, TAGS, TYPE_MASKS, Lexicon
 from litgraph.extract.ner import NerTagger
 from litgraph.extract.store import SHIPPED
-from litgraph.records import Document
+from litgraph.records import Document, Mention
 
 TEXT = ("Doxorubicin-induced cardiomyopathy was seen in all 12 children with ALL. "
         "Expression of TNF was raised, and the tnf-like signal was not.")
@@ -89,6 +89,14 @@ def test_widened_tagger_predicts_as_before_until_trained(lexicon, tiny_models):
     assert [(m.start, m.end, m.type) for m in widened.predict([doc])[0]] == [(m.start, m.end, m.type) for m in before]
 
 
+def _mention(text: str, needle: str, etype: str, nth: int = 0) -> Mention:
+    """A mention of the ``nth`` occurrence of ``needle`` in ``text``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return Mention("1", start, start + len(needle), needle, etype)
+
+
 # NCBI-disease dev, PMIDs 9072974 and 8871666 (abridged): each coordination is one gold mention
 COORDINATED = ("PTEN, a putative protein tyrosine phosphatase gene mutated in human brain, breast, and prostate cancer. "
                "It occurs with other C6 and C7 deficiencies, and with hypertension and heart failure.")
@@ -96,14 +104,9 @@ COORDINATED = ("PTEN, a putative protein tyrosine phosphatase gene mutated in hu
 
 def test_coordinated_disease_names_that_share_their_last_word_are_one_mention(lexicon):
     from litgraph.extract.consistency import join_coordinated
-    from litgraph.records import Mention
-
-    def mention(needle: str) -> Mention:
-        start = COORDINATED.index(needle)
-        return Mention("1", start, start + len(needle), needle, "Disease")
 
     # what the tagger gives: the parts split, "brain" missed
-    split = [mention(t) for t in ("breast", "prostate cancer", "C6", "C7 deficiencies", "hypertension", "heart failure")]
+    split = [_mention(COORDINATED, t, "Disease") for t in ("breast", "prostate cancer", "C6", "C7 deficiencies", "hypertension", "heart failure")]
     joined = [m.text for m in join_coordinated(COORDINATED, split, lexicon.is_name)]
     assert joined == ["brain, breast, and prostate cancer", "C6 and C7 deficiencies",
                       "hypertension", "heart failure"]  # two names, each a disease by itself, stay two
@@ -122,16 +125,9 @@ ENZYME = ("Canavan disease is caused by the deficiency of aspartoacylase (ASPA).
 
 def test_a_short_form_of_an_enzyme_inside_a_disease_mention_keeps_its_own_type(lexicon):
     from litgraph.extract.consistency import harmonise
-    from litgraph.records import Mention
 
-    def mention(needle: str, etype: str, nth: int = 0) -> Mention:
-        start = -1
-        for _ in range(nth + 1):
-            start = ENZYME.index(needle, start + 1)
-        return Mention("1", start, start + len(needle), needle, etype)
-
-    tagged = [mention("Canavan disease", "Disease"), mention("deficiency of aspartoacylase", "Disease"),
-              mention("ASPA", "Gene", 0), mention("ASPA", "Gene", 1)]
+    tagged = [_mention(ENZYME, "Canavan disease", "Disease"), _mention(ENZYME, "deficiency of aspartoacylase", "Disease"),
+              _mention(ENZYME, "ASPA", "Gene", 0), _mention(ENZYME, "ASPA", "Gene", 1)]
     typed = {(m.start, m.text): m.type for m in harmonise(ENZYME, tagged, is_name=lexicon.is_name)}
     assert [t for (_, text), t in typed.items() if text == "ASPA"] == ["Gene", "Gene"]
     # without the vocabulary the short form takes the type of the mention around its long form
