@@ -149,7 +149,7 @@ def run_child(args, store: str, code: str, path: str | None, work: Path, batch: 
     return figures
 
 
-def _checkout(ref: str, folder: Path) -> str:
+def checkout(ref: str, folder: Path) -> str:
     """The files of git commit ``ref`` in ``folder`` (``git archive``); returns the folder."""
     folder.mkdir()
     archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
@@ -181,9 +181,9 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="litgraph-bench-") as tmp:
         tmp = Path(tmp)
-        versions = [("current", _checkout(args.current, tmp / "current") if args.current else None)]
+        versions = [("current", checkout(args.current, tmp / "current") if args.current else None)]
         if args.baseline:
-            versions.append(("baseline", _checkout(args.baseline, tmp / "baseline")))
+            versions.append(("baseline", checkout(args.baseline, tmp / "baseline")))
             if args.baseline_first:
                 versions.reverse()
         for store in stores:

@@ -155,6 +155,54 @@ def test_a_graph_built_before_text_hash_gains_the_column(settings):
         assert store.article_state(["1"])["1"]["text_hash"] is None  # unknown: the next revision is extracted again
 
 
+def test_a_graph_with_listed_mention_texts_is_converted_once(store, docs, settings, tmp_path):
+    """Graphs written before the texts were joined (``MENTIONS.texts`` STRING[]) read the same, read-only as they
+    are and for writing after the one conversion, which keeps the column order that COPY relies on."""
+    import ladybug
+
+    from litgraph.store.backends.ladybug import DB_FILE, TEXT_SEP, LadybugStore
+
+    store.upsert_documents(docs)
+    expected = _dump(store)
+    texts_of = {(r["from"], r["to"]): r["texts"] for r in store.iter_edges("MENTIONS")}
+    assert any(len(t) > 1 for t in texts_of.values())
+    labels = ["Chemical", "Disease", "Gene", "Variant", "Species", "CellLine"]
+    named = {n.lower() for label in labels for node in store.iter_nodes(label) for n in [node["name"] or "", *(node["synonyms"] or [])]}
+    (_, entity), text = next((k, t) for k, ts in sorted(texts_of.items()) for t in ts if t.lower() not in named)
+    store.close()
+    db = ladybug.Database(str(Path(settings.graph) / DB_FILE))
+    conn = ladybug.Connection(db)  # back to the earlier layout: count, texts STRING[], score
+    for statement in ("ALTER TABLE MENTIONS ADD texts_list STRING[]", "ALTER TABLE MENTIONS ADD score_old DOUBLE",
+                      f"MATCH ()-[m:MENTIONS]->() SET m.texts_list = string_split(m.texts, '{TEXT_SEP}'), m.score_old = m.score",
+                      "ALTER TABLE MENTIONS DROP texts", "ALTER TABLE MENTIONS DROP score",
+                      "ALTER TABLE MENTIONS RENAME texts_list TO texts", "ALTER TABLE MENTIONS RENAME score_old TO score"):
+        conn.execute(statement)
+    assert [r[1:3] for r in conn.execute("CALL table_info('MENTIONS') RETURN *").get_all()] == [
+        ["count", "INT64"], ["texts", "STRING[]"], ["score", "DOUBLE"]]
+    conn.close()
+    db.close()
+    with LadybugStore(settings.graph, read_only=True) as old:
+        assert _dump(old) == expected
+    with open_store(settings) as converted:
+        kinds = [(r["name"], r["type"]) for r in converted.run_cypher("CALL table_info('MENTIONS') RETURN name, type")]
+        assert kinds == [("count", "INT64"), ("texts", "STRING"), ("score", "DOUBLE")]
+        assert _dump(converted) == expected
+        assert entity in converted.find_entities(text.upper(), labels)  # by a mention text, case-insensitively
+        converted.upsert_documents(docs[:3])  # writes go on in the converted layout
+        assert _dump(converted) == expected
+
+
+def test_mention_texts_round_trip_with_the_separator_inside(store, docs):
+    from litgraph.store.backends.ladybug import TEXT_SEP
+
+    doc = docs[0]
+    mention = next(m for m in doc.mentions if m.ids)
+    mention.text = f"odd{TEXT_SEP}text"
+    store.upsert_documents([doc])
+    stored = [r["texts"] for r in store.iter_edges("MENTIONS") if r["from"] == doc.pmid and r["to"] == mention.ids[0]]
+    assert stored and "odd text" in stored[0] and not any(TEXT_SEP in t for t in stored[0])
+
+
 def test_content_hash_covers_input_annotations_but_not_model_output(docs):
     doc = docs[0]
     before = content_hash(doc)

@@ -57,6 +57,25 @@ _WRITERS_LOCK = threading.Lock()
 _REL_KEYS = (("from", "STRING"), ("to", "STRING"))
 _PAIR = (("s", "STRING"), ("o", "STRING"))
 
+#: ``MENTIONS.texts`` is stored as one STRING, the texts joined by U+001F (a character XML cannot carry; one
+#: inside a text becomes a space), not as STRING[]: LadybugDB 0.22 rewrites a rel table with a list column at
+#: the first checkpoint after any of its edges was deleted, in time that grows with the square of the table
+#: (2.4M edges: 178 s against 1.4 s for a STRING column; deleting the mentions of 20 articles from a
+#: 200,000-article graph cost a 71 s checkpoint). Revisions and deletions delete mentions.
+TEXT_SEP = "\x1f"
+_MENTIONS_STORED = tuple((name, "STRING" if name == "texts" else kind) for name, kind in MENTION_COLUMNS)
+
+
+def _join_texts(texts) -> str:
+    return TEXT_SEP.join(t.replace(TEXT_SEP, " ") for t in texts or ())
+
+
+def _split_texts(value) -> list[str]:
+    """The stored texts as a list (a graph opened read-only before its conversion still holds a list)."""
+    if value is None or isinstance(value, list):
+        return value or []
+    return value.split(TEXT_SEP) if value else []
+
 
 def _arrow(rows: list[dict], columns: Iterable[tuple[str, str]], prefix: str = "c_"):
     """Rows as a typed Arrow table (the fast way to hand many rows to LadybugDB: ``LOAD FROM $t`` / ``COPY``).
@@ -247,9 +266,45 @@ class LadybugStore(GraphStore):
                     if name not in have:
                         self._exec(f"ALTER TABLE {table} ADD {name} {kind}")
         for table, (pairs, columns) in {**REL_TABLES, CO_MENTIONED: (ENTITY_PAIRS, CO_MENTION_COLUMNS)}.items():
+            if table == "MENTIONS":
+                columns = _MENTIONS_STORED
             if table not in existing:
                 parts = [f"FROM {a} TO {b}" for a, b in pairs] + [f"{name} {kind}" for name, kind in columns]
                 self._exec(f"CREATE REL TABLE {table}({', '.join(parts)})")
+        self._join_mention_texts()
+
+    def _join_mention_texts(self) -> None:
+        """Convert a graph written with ``MENTIONS.texts`` as STRING[] to the joined STRING (``TEXT_SEP``).
+
+        The edges are written to Parquet files in the graph folder first, then one transaction drops the table,
+        creates it in the current layout and copies them back, so a conversion cut short leaves the old layout
+        whole and runs again at the next open. (A ``SET`` over every edge took 111 s for 600,000 of them, the
+        copy 1 s.)"""
+        import pyarrow.parquet as pq
+
+        staging = self.folder / ".mentions-layout"
+        kinds = {r["name"]: r["type"] for r in self.run_cypher("CALL table_info('MENTIONS') RETURN name, type")}
+        if kinds.get("texts") == "STRING[]":
+            log.warning("converting the mention edges of the graph at %s to the current layout (once)", self.folder)
+            staging.mkdir(exist_ok=True)
+            pairs = REL_TABLES["MENTIONS"][0]
+            for _, label in pairs:
+                result = self._execute(
+                    f"MATCH (a:Article)-[m:MENTIONS]->(e:{label}) RETURN a.pmid AS `from`, e.id AS `to`, m.count AS count, "
+                    "list_to_string($sep, m.texts) AS texts, m.score AS score", {"sep": TEXT_SEP})
+                pq.write_table(result.get_as_arrow(), staging / f"{label}.parquet")
+                result.close()
+            columns = ", ".join(f"{name} {kind}" for name, kind in _MENTIONS_STORED)
+            with self.transaction():
+                self._exec("DROP TABLE MENTIONS")
+                self._exec(f"CREATE REL TABLE MENTIONS({', '.join(f'FROM {a} TO {b}' for a, b in pairs)}, {columns})")
+                for _, label in pairs:
+                    self._exec(f"COPY MENTIONS FROM '{_quote(staging / f'{label}.parquet')}' (from='Article', to='{label}')")
+            self._exec("CHECKPOINT")
+        if staging.exists():
+            for part in staging.iterdir():
+                part.unlink()
+            staging.rmdir()
 
     def close(self) -> None:
         """Close the connection and the database file."""
@@ -285,9 +340,9 @@ class LadybugStore(GraphStore):
         if not found and by == "name":  # entities without a concept are named after one of their mention texts
             for label in labels:
                 for row in self.run_cypher(
-                    f"MATCH (e:{label})<-[m:MENTIONS]-() WHERE list_contains(list_transform(m.texts, s -> lower(s)), $v) "
+                    f"MATCH (e:{label})<-[m:MENTIONS]-() WHERE ($sep + lower(m.texts) + $sep) CONTAINS $v "
                     "RETURN e.id AS id, count(m) AS n",
-                    {"v": value.lower()},
+                    {"v": TEXT_SEP + value.lower() + TEXT_SEP, "sep": TEXT_SEP},
                 ):
                     found.append((-int(row["n"]), row["id"]))
         return [curie for _, curie in sorted(found)]
@@ -313,6 +368,8 @@ class LadybugStore(GraphStore):
             ka, kb = NODE_TABLES[a][1], NODE_TABLES[b][1]
             ret = "".join(f", r.{name} AS {name}" for name, _ in columns)
             for row in self.run_cypher(f"MATCH (a:{a})-[r:{edge}]->(b:{b}) RETURN a.{ka} AS `from`, b.{kb} AS `to`{ret}"):
+                if edge == "MENTIONS":
+                    row["texts"] = _split_texts(row["texts"])
                 yield {"from_label": a, "to_label": b, **row}
 
     # ------------------------------------------------------------- bulk load
@@ -324,6 +381,7 @@ class LadybugStore(GraphStore):
         ``to_label``, ``to`` and the edge's columns. Returns rows loaded per table.
         """
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         folder = Path(folder)
@@ -354,6 +412,12 @@ class LadybugStore(GraphStore):
                 continue
             frame = pq.read_table(path)
             loaded[table] = frame.num_rows
+            if table == "MENTIONS":  # stored joined (TEXT_SEP), as _write_mentions does
+                texts = frame["texts"].combine_chunks()
+                texts = pa.ListArray.from_arrays(texts.offsets, pc.replace_substring(texts.values, TEXT_SEP, " "),
+                                                 mask=texts.is_null())
+                frame = frame.set_column(frame.schema.get_field_index("texts"), "texts",
+                                         pc.fill_null(pc.binary_join(texts, TEXT_SEP), ""))
             for a, b in pairs:
                 part = _pair_slice(frame, a, b, [c for c, _ in columns])
                 if part is not None:
@@ -406,7 +470,8 @@ class LadybugStore(GraphStore):
 
     def _write_mentions(self, label: str, rows: list[dict]) -> None:
         # the article's old mentions were deleted first, so every row is a new edge: COPY appends them
-        table = _arrow([{"from": r["pmid"], "to": r["id"], **r} for r in rows], _REL_KEYS + MENTION_COLUMNS, prefix="")
+        table = _arrow([{"from": r["pmid"], "to": r["id"], **r, "texts": _join_texts(r["texts"])} for r in rows],
+                       _REL_KEYS + _MENTIONS_STORED, prefix="")
         self._exec(f"COPY MENTIONS FROM $t (from='Article', to='{_check(label, ENTITY_LABELS)}')", {"t": table})
 
     def _write_evidence(self, rows: list[dict]) -> None:
@@ -486,7 +551,7 @@ class LadybugStore(GraphStore):
             columns = result.get_as_arrow().to_pydict()
             result.close()
             for pmid, label, curie, count, texts, score in zip(*(columns[c] for c in ("pmid", "label", "id", "count", "texts", "score"))):
-                found[pmid][(label, curie)] = (count, tuple(texts or ()), score)
+                found[pmid][(label, curie)] = (count, tuple(_split_texts(texts)), score)
         return dict(found)
 
     def _article_entities(self, pmids: list[str]) -> dict[str, set[tuple[str, str]]]:
