@@ -72,8 +72,7 @@ def child(args) -> dict:
             args.batch = store.write_batch
         out: dict = {"store": args.store, "code": args.code, "documents": len(docs), "batch": args.batch}
         if args.store == "neo4j":
-            while store.run_cypher("MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
-                pass
+            store.clear()
         before = store.stats()
         t = time.perf_counter()
         for i in range(0, len(docs), args.batch):
@@ -115,8 +114,7 @@ def child(args) -> dict:
             write_layout(tables, edge_tables, layout)
             n_edges = sum(len(frame) for frame in edge_tables.values())
             if args.store == "neo4j":
-                while store.run_cypher("MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c")[0]["c"]:
-                    pass
+                store.clear()
                 target = store
             else:
                 target = open_store(Settings.from_env(graph=str(Path(args.work) / "bulk")))

@@ -170,11 +170,7 @@ def open_neo4j(tables: Path, docs: list[Document], marker: str):
     store = open_store(Settings.from_env(graph=os.environ["NEO4J_URI"]))
     if store.get_meta("bench.graph") == marker:
         return store, None
-    # relationships first, in batches: a popular entity's DETACH DELETE alone can exceed the transaction memory
-    while store.run_cypher("MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS c")[0]["c"]:
-        pass
-    while store.run_cypher("MATCH (n) WITH n LIMIT 50000 DELETE n RETURN count(*) AS c")[0]["c"]:
-        pass
+    store.clear()
     t = time.perf_counter()
     loaded = store.bulk_load_parquet(tables)
     seconds = time.perf_counter() - t

@@ -75,6 +75,10 @@ def test_neo4j_idempotent_and_delete(neo4j_store, graph_docs):
     assert neo4j_store.stats()["articles"] == before["articles"] - 1
     neo4j_store.set_meta("k", "v")
     assert neo4j_store.get_meta("k") == "v"
+    neo4j_store.clear()
+    assert neo4j_store.run_cypher("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+    assert neo4j_store.stats()["articles"] == 0 and not any(neo4j_store.stats()["edges"].values())
+    assert neo4j_store.run_cypher("SHOW CONSTRAINTS YIELD name RETURN count(*) AS n")[0]["n"] >= len(NODE_TABLES)  # schema kept
 
 
 def _graph(store) -> dict:

@@ -17,7 +17,6 @@ from litgraph.errors import InputError, LitgraphError
 from litgraph.query import run_query, get_query, list_queries
 from litgraph.settings import Settings
 from litgraph.store import open_store
-from tests.fixtures.graph import empty_neo4j
 
 SKIP = "NEO4J_URI is not set; start Neo4j (docker compose up -d) and export NEO4J_URI, NEO4J_PASSWORD to run these"
 pytestmark = [pytest.mark.neo4j, pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)]
@@ -34,10 +33,10 @@ def stores(graph_docs, data_dir, tmp_path_factory):
     embedded = open_store(settings)
     embedded.upsert_documents(docs)
     neo4j = open_store(Settings.from_env(corpora=str(data_dir), graph=os.environ["NEO4J_URI"]))
-    empty_neo4j(neo4j)
+    neo4j.clear()
     neo4j.upsert_documents(docs)
     yield embedded, neo4j
-    empty_neo4j(neo4j)
+    neo4j.clear()
     neo4j.close()
     embedded.close()
 

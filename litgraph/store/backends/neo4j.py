@@ -168,6 +168,15 @@ class Neo4jStore(GraphStore):
                 time.sleep(delay * random.uniform(0.8, 1.2))
                 delay *= 2
 
+    def clear(self) -> None:
+        """Delete every node and relationship of the database (its schema stays), relationships first and in
+        batches: one transaction for a large graph, or a popular entity's ``DETACH DELETE``, can exceed the
+        server's transaction memory."""
+        for statement in ("MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS c",
+                          "MATCH (n) WITH n LIMIT 50000 DELETE n RETURN count(*) AS c"):
+            while self.run_cypher(statement)[0]["c"]:
+                pass
+
     # ------------------------------------------------------------ public reads
     def set_meta(self, key: str, value: str) -> None:
         self.run_cypher("MERGE (m:Meta {key: $key}) SET m.value = $value", {"key": key, "value": str(value)})
