@@ -13,7 +13,7 @@ from litgraph.settings import Settings
 from litgraph.store import open_store
 from litgraph.query import run_query
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
-from tests.fixtures.graph import check_revision_keeping_mentions, check_update_articles
+from tests.fixtures.graph import check_revisions_match_a_fresh_load, check_update_articles
 from tests.fixtures.neo4j_server import free_port, needs_kit, private_server
 
 #: Transaction memory allowed on the private server: one upsert of all ``graph_docs`` needs more.
@@ -54,8 +54,8 @@ def test_neo4j_matches_the_embedded_store(neo4j_store, built_graph, graph_docs):
 
 @pytest.mark.neo4j
 @pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason=SKIP)
-def test_neo4j_revision_keeping_mentions_matches_a_fresh_embedded_load(neo4j_store, graph_docs, tmp_path):
-    check_revision_keeping_mentions(neo4j_store, graph_docs, tmp_path / "fresh").close()
+def test_neo4j_revised_mention_rows_match_a_fresh_embedded_load(neo4j_store, graph_docs, tmp_path):
+    check_revisions_match_a_fresh_load(neo4j_store, graph_docs, tmp_path / "fresh").close()
 
 
 @pytest.mark.neo4j

@@ -11,7 +11,7 @@ from litgraph.errors import InputError
 from litgraph.records import Concept, Mention
 from litgraph.store import content_hash, edge_for, open_store, text_hash
 from litgraph.store.schema import EDGE_TYPES
-from tests.fixtures.graph import check_revision_keeping_mentions, check_update_articles
+from tests.fixtures.graph import check_revisions_match_a_fresh_load, check_update_articles
 
 
 def _types(doc):
@@ -128,9 +128,9 @@ def test_revision_replaces_evidence_and_hash(store, docs):
     assert store.stats()["models"] == ["ner-test@1"]
 
 
-def test_a_revision_keeping_mentions_ends_as_a_fresh_load(store, docs, tmp_path):
+def test_revised_mention_rows_end_as_a_fresh_load(store, docs, tmp_path):
     """... node for node and edge for edge, aggregates included."""
-    with check_revision_keeping_mentions(store, docs, tmp_path / "fresh") as fresh:
+    with check_revisions_match_a_fresh_load(store, docs, tmp_path / "fresh") as fresh:
         assert _dump(store) == _dump(fresh)
 
 

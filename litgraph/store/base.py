@@ -85,12 +85,17 @@ class GraphStore(abc.ABC):
         old_keys = set(self._evidence_keys(present)) if present else set()
         stored = self._article_mentions(present) if present else {}
         before = {pmid: set(rows) for pmid, rows in stored.items()}
-        # a revised article whose mention rows are all as stored (same entities, counts, texts, scores) keeps them
-        incoming = _mention_rows(batch) if present else {}
-        kept = {pmid for pmid in present if stored.get(pmid, {}) == incoming.get(pmid, {})}
-        old_entities = set().union(*(entities for pmid, entities in before.items() if pmid not in kept))
+        # a revised article's mention rows are compared one by one with the stored ones: a row the revision no
+        # longer has is deleted, a changed one updated in place, an unchanged one kept, only a new one written
+        gone, changed = _mention_changes(stored, _mention_rows(batch) if present else {})
+        old_entities = {(label, pair["o"]) for label, pairs in gone.items() for pair in pairs}
+        for label, pairs in gone.items():
+            for part in chunks(pairs, self.write_rows):
+                self._delete_mention_rows(label, part)
+        for label, rows in changed.items():
+            for part in chunks(rows, self.write_rows):
+                self._update_mentions(label, part)
         if present:
-            self._delete_mentions([p for p in present if p not in kept])
             self._delete_evidence(present)
         known = set(present)
         for rows in chunks([a for a in batch.articles if a["pmid"] in known], self.write_rows):
@@ -101,7 +106,7 @@ class GraphStore(abc.ABC):
             for rows in chunks(list(by_id.values()), self.write_rows):
                 self._write_entities(label, rows)
         for label, mention_rows in batch.mentions.items():
-            for rows in chunks([r for r in mention_rows if r["pmid"] not in kept], self.write_rows):
+            for rows in chunks([r for r in mention_rows if (label, r["id"]) not in stored.get(r["pmid"], ())], self.write_rows):
                 self._write_mentions(label, rows)
         for rows in chunks(batch.evidence, self.write_rows):
             self._write_evidence(rows)
@@ -259,6 +264,14 @@ class GraphStore(abc.ABC):
         """Remove the articles' MENTIONS edges (the Article nodes stay)."""
 
     @abc.abstractmethod
+    def _delete_mention_rows(self, label: str, pairs: list[dict]) -> None:
+        """Remove the MENTIONS edges ``pairs`` (``s``: PMID, ``o``: the id of an entity of ``label``)."""
+
+    @abc.abstractmethod
+    def _update_mentions(self, label: str, rows: list[dict]) -> None:
+        """Set ``count``, ``texts`` and ``score`` of existing MENTIONS edges (rows as ``_write_mentions`` gets)."""
+
+    @abc.abstractmethod
     def _delete_evidence(self, pmids: list[str]) -> None:
         """Remove the articles' Evidence nodes with their edges."""
 
@@ -357,6 +370,22 @@ class GraphStore(abc.ABC):
         for label in ENTITY_LABELS:
             for ids in chunks(sorted(by_label.get(label, []))):
                 self._delete_orphans(label, ids)
+
+
+def _mention_changes(stored: dict, incoming: dict) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """For the articles in ``stored`` (``GraphStore._article_mentions``): the rows the batch (``incoming``, the same
+    form) no longer has, as ``{label: [{"s": pmid, "o": id}]}``, and the rows it changes, as ``{label: [row]}``."""
+    gone: dict[str, list[dict]] = defaultdict(list)
+    changed: dict[str, list[dict]] = defaultdict(list)
+    for pmid, rows in stored.items():
+        new = incoming.get(pmid, {})
+        for (label, curie), value in rows.items():
+            if (label, curie) not in new:
+                gone[label].append({"s": pmid, "o": curie})
+            elif new[(label, curie)] != value:
+                count, texts, score = new[(label, curie)]
+                changed[label].append({"pmid": pmid, "id": curie, "count": count, "texts": list(texts), "score": score})
+    return dict(gone), dict(changed)
 
 
 def _mention_rows(batch) -> dict[str, dict[tuple[str, str], tuple]]:

@@ -468,8 +468,19 @@ class LadybugStore(GraphStore):
         if unknown:
             self._exec(f"LOAD FROM $t MERGE (e:{label} {{id: c_id}}) ON CREATE SET {sets}", {"t": _arrow(unknown, ENTITY_COLUMNS)})
 
+    def _delete_mention_rows(self, label: str, pairs: list[dict]) -> None:
+        self._exec(f"LOAD FROM $t MATCH (:Article {{pmid: c_s}})-[m:MENTIONS]->(:{_check(label, ENTITY_LABELS)} {{id: c_o}}) "
+                   "DELETE m", {"t": _arrow(pairs, _PAIR)})
+
+    def _update_mentions(self, label: str, rows: list[dict]) -> None:
+        self._exec(
+            f"LOAD FROM $t MATCH (:Article {{pmid: c_pmid}})-[m:MENTIONS]->(:{_check(label, ENTITY_LABELS)} {{id: c_id}}) "
+            f"SET {_sets(_MENTIONS_STORED, 'm')}",
+            {"t": _arrow([{**r, "texts": _join_texts(r["texts"])} for r in rows],
+                         (("pmid", "STRING"), ("id", "STRING")) + _MENTIONS_STORED)})
+
     def _write_mentions(self, label: str, rows: list[dict]) -> None:
-        # the article's old mentions were deleted first, so every row is a new edge: COPY appends them
+        # only rows the article had no edge for reach this (GraphStore._upsert), so every row is a new edge: COPY appends them
         table = _arrow([{"from": r["pmid"], "to": r["id"], **r, "texts": _join_texts(r["texts"])} for r in rows],
                        _REL_KEYS + _MENTIONS_STORED, prefix="")
         self._exec(f"COPY MENTIONS FROM $t (from='Article', to='{_check(label, ENTITY_LABELS)}')", {"t": table})

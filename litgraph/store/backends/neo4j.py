@@ -319,6 +319,16 @@ class Neo4jStore(GraphStore):
         for part in chunks(pmids):
             self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[m:MENTIONS]->() DELETE m", {"pmids": part})
 
+    def _delete_mention_rows(self, label: str, pairs: list[dict]) -> None:
+        self.run_cypher(f"UNWIND $pairs AS k MATCH (:Article {{pmid: k.s}})-[m:MENTIONS]->(:{_check(label, ENTITY_LABELS)} {{id: k.o}}) "
+                        "DELETE m", {"pairs": pairs})
+
+    def _update_mentions(self, label: str, rows: list[dict]) -> None:
+        self.run_cypher(
+            f"UNWIND $rows AS r MATCH (:Article {{pmid: r.pmid}})-[m:MENTIONS]->(:{_check(label, ENTITY_LABELS)} {{id: r.id}}) "
+            "SET m.count = r.count, m.texts = r.texts, m.score = r.score",
+            {"rows": [{k: r[k] for k in ("pmid", "id", "count", "texts", "score")} for r in rows]})
+
     def _delete_evidence(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             self.run_cypher("UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) DETACH DELETE e",
