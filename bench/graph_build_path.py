@@ -128,23 +128,40 @@ def child(args) -> dict:
     return out
 
 
-def run_child(args, store: str, code: str, path: str | None, work: Path, batch: int | None) -> dict:
+def run_child_process(script: str, options: list[str], path: str | None, name: str) -> dict:
+    """Run ``script --child OPTIONS`` in a fresh Python, with the code of ``path`` (a ``checkout``) first on the
+    import path when given; its figures (the JSON of its last line) with the load average before and after."""
     env = dict(os.environ)
     if path:
         env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", store, "--code", code, "--work", str(work),
-           "--articles", str(args.articles), "--batch", str(batch or 0), "--revise", str(args.revise),
-           "--delete", str(args.delete)] + (["--bulk"] if args.bulk else [])
     load_before = os.getloadavg()[0]
-    result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, script, "--child", *options], env=env, cwd=path or REPO,
+                            capture_output=True, text=True)
     if result.returncode != 0:
-        raise SystemExit(f"{store}/{code} failed:\n{result.stderr[-3000:]}")
+        raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     figures["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    return figures
+
+
+def run_child(args, store: str, code: str, path: str | None, work: Path, batch: int | None) -> dict:
+    options = ["--store", store, "--code", code, "--work", str(work), "--articles", str(args.articles), "--batch",
+               str(batch or 0), "--revise", str(args.revise), "--delete", str(args.delete)] + (["--bulk"] if args.bulk else [])
+    figures = run_child_process(str(Path(__file__).resolve()), options, path, f"{store}/{code}")
     print(f"{store:8s} {code:9s} batch {figures['batch']:>6}  new {figures['new']['edges_per_s']:>8} edges/s  revise {figures['revise']['edges_per_s']:>8}"
           f"  delete {figures['delete']['edges_per_s']:>8}"
           + (f"  bulk {figures['bulk']['edges_per_s']:>8}" if "bulk" in figures else "") + f"  peak RSS {figures['peak_rss_mb']} MB", file=sys.stderr)
     return figures
+
+
+def comparison_arguments(parser: argparse.ArgumentParser, results: Path) -> None:
+    """The options a bench that runs the current code against a commit shares: ``--baseline-first``, ``--out``
+    and the hidden ones of its child processes (``--child``, ``--code``, ``--work``)."""
+    parser.add_argument("--baseline-first", action="store_true", help="run the baseline before the current code")
+    parser.add_argument("--out", type=Path, default=results, help=f"result file (default {results.relative_to(REPO)})")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
 
 
 def checkout(ref: str, folder: Path) -> str:
@@ -165,12 +182,8 @@ def main() -> None:
     parser.add_argument("--current", help="git commit to run as the current code (default: the working tree)")
     parser.add_argument("--stores", default="ladybug,neo4j")
     parser.add_argument("--bulk", action="store_true", help="also time bulk_load_parquet of the same synthetic graph")
-    parser.add_argument("--baseline-first", action="store_true", help="run the baseline before the current code")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"result file (default {RESULTS.relative_to(REPO)})")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    comparison_arguments(parser, RESULTS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
-    parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
-    parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))

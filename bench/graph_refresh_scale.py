@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results" / "graph_refresh_scale.json"
+sys.path.insert(0, str(HERE))
+from graph_build_path import checkout, comparison_arguments, run_child_process  # noqa: E402  (a sibling bench module)
 
 
 def child(args) -> dict:
@@ -105,18 +106,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200_000, help="articles bulk-loaded before the refresh")
     parser.add_argument("--batch", type=int, default=5_000, help="articles per refresh call")
     parser.add_argument("--baseline", help="git commit whose store code to compare with")
-    parser.add_argument("--baseline-first", action="store_true", help="run the baseline before the current code")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"result file (default {RESULTS.relative_to(REPO)})")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--code", default="current", help=argparse.SUPPRESS)
-    parser.add_argument("--work", help=argparse.SUPPRESS)
+    comparison_arguments(parser, RESULTS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))
         return
-    sys.path.insert(0, str(HERE))
-    from graph_build_path import checkout
-
     runs = []
     with tempfile.TemporaryDirectory(prefix="litgraph-bench-") as tmp:
         tmp = Path(tmp)
@@ -126,17 +120,8 @@ def main() -> None:
         for code, path in versions:
             work = tmp / f"work-{code}"
             work.mkdir()
-            env = dict(os.environ)
-            if path:
-                env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--code", code, "--work", str(work),
-                   "--articles", str(args.articles), "--batch", str(args.batch)]
-            load = os.getloadavg()[0]
-            result = subprocess.run(cmd, env=env, cwd=path or REPO, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise SystemExit(f"{code} failed:\n{result.stderr[-3000:]}")
-            figures = json.loads(result.stdout.strip().splitlines()[-1])
-            figures["load_average_1min"] = {"before": round(load, 2), "after": round(os.getloadavg()[0], 2)}
+            figures = run_child_process(str(Path(__file__).resolve()), ["--code", code, "--work", str(work), "--articles",
+                                        str(args.articles), "--batch", str(args.batch)], path, code)
             runs.append(figures)
             print(f"{code:9s} bulk {figures['bulk']['seconds']:6.1f} s  " + "  ".join(
                 f"{p} {figures[p]['seconds']:6.1f} s ({figures[p]['edges_per_s']} edges/s)" for p in ("new", "revise", "delete"))
