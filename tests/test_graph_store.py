@@ -10,7 +10,7 @@ import pytest
 from litgraph.errors import InputError
 from litgraph.records import Concept, Mention
 from litgraph.store import content_hash, edge_for, open_store, text_hash
-from litgraph.store.schema import EDGE_TYPES
+from litgraph.store.schema import EDGE_TYPES, ENTITY_LABELS
 from tests.fixtures.graph import check_revisions_match_a_fresh_load, check_update_articles
 
 
@@ -155,7 +155,7 @@ def test_a_graph_built_before_text_hash_gains_the_column(settings):
         assert store.article_state(["1"])["1"]["text_hash"] is None  # unknown: the next revision is extracted again
 
 
-def test_a_graph_with_listed_mention_texts_is_converted_once(store, docs, settings, tmp_path):
+def test_a_graph_with_listed_mention_texts_is_converted_once(store, docs, settings):
     """Graphs written before the texts were joined (``MENTIONS.texts`` STRING[]) read the same, read-only as they
     are and for writing after the one conversion, which keeps the column order that COPY relies on."""
     import ladybug
@@ -166,8 +166,7 @@ def test_a_graph_with_listed_mention_texts_is_converted_once(store, docs, settin
     expected = _dump(store)
     texts_of = {(r["from"], r["to"]): r["texts"] for r in store.iter_edges("MENTIONS")}
     assert any(len(t) > 1 for t in texts_of.values())
-    labels = ["Chemical", "Disease", "Gene", "Variant", "Species", "CellLine"]
-    named = {n.lower() for label in labels for node in store.iter_nodes(label) for n in [node["name"] or "", *(node["synonyms"] or [])]}
+    named = {n.lower() for label in ENTITY_LABELS for node in store.iter_nodes(label) for n in [node["name"] or "", *(node["synonyms"] or [])]}
     (_, entity), text = next((k, t) for k, ts in sorted(texts_of.items()) for t in ts if t.lower() not in named)
     store.close()
     db = ladybug.Database(str(Path(settings.graph) / DB_FILE))
@@ -187,7 +186,7 @@ def test_a_graph_with_listed_mention_texts_is_converted_once(store, docs, settin
         kinds = [(r["name"], r["type"]) for r in converted.run_cypher("CALL table_info('MENTIONS') RETURN name, type")]
         assert kinds == [("count", "INT64"), ("texts", "STRING"), ("score", "DOUBLE")]
         assert _dump(converted) == expected
-        assert entity in converted.find_entities(text.upper(), labels)  # by a mention text, case-insensitively
+        assert entity in converted.find_entities(text.upper(), ENTITY_LABELS)  # by a mention text, case-insensitively
         converted.upsert_documents(docs[:3])  # writes go on in the converted layout
         assert _dump(converted) == expected
 

@@ -326,8 +326,7 @@ class Neo4jStore(GraphStore):
     def _update_mentions(self, label: str, rows: list[dict]) -> None:
         self.run_cypher(
             f"UNWIND $rows AS r MATCH (:Article {{pmid: r.pmid}})-[m:MENTIONS]->(:{_check(label, ENTITY_LABELS)} {{id: r.id}}) "
-            "SET m.count = r.count, m.texts = r.texts, m.score = r.score",
-            {"rows": [{k: r[k] for k in ("pmid", "id", "count", "texts", "score")} for r in rows]})
+            "SET m.count = r.count, m.texts = r.texts, m.score = r.score", {"rows": rows})
 
     def _delete_evidence(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
