@@ -16,8 +16,10 @@ from litgraph.cli import main
 from litgraph.export import export, read_graphml, to_networkx
 from litgraph.settings import Settings
 from litgraph.store import open_store
+from litgraph.store import aggregates
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
 from tests.fixtures.neo4j_server import needs_kit, private_server, wait_for
+from tests.test_graph_neo4j_aggregates import check_recount
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,15 @@ def _edges(store, edge: str) -> list[dict]:
     return sorted(store.iter_edges(edge), key=lambda r: (r["from_label"], r["from"], r["to_label"], r["to"]))
 
 
+def _read(uri: str, password: str, statement: str) -> list[dict]:
+    """Rows of one statement, read with the driver alone (before any litgraph store has opened the graph)."""
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+        records, _, _ = driver.execute_query(statement)
+    return [r.data() for r in records]
+
+
 @pytest.mark.neo4j
 @pytest.mark.slow
 @needs_kit
@@ -89,6 +100,10 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatc
         shell = subprocess.run([str(server.home / "bin" / "cypher-shell"), "-a", uri, "-u", "neo4j", "-p", password],
                                input=cypher, env=server.env, capture_output=True, text=True, timeout=300)
         assert shell.returncode == 0, shell.stderr
+        # the aggregates came with the import: the first open finds them current and leaves them as they are
+        imported = _read(uri, password, "MATCH (m:Meta {key: 'aggregates'}) RETURN m.value AS v, "
+                                        "COUNT { ()-[:CO_MENTIONED]->() } AS pairs, COUNT { (e:Entity) WHERE e.articles > 0 } AS counted")
+        assert imported[0]["v"] == aggregates.VERSION and imported[0]["pairs"] > 0 and imported[0]["counted"] > 0
         with open_store(Settings.from_env(graph=str(cli_graph)), read_only=True) as embedded, \
                 open_store(dataclasses.replace(Settings.from_env(graph=uri), neo4j_password=password)) as neo4j:
             assert neo4j.stats() == embedded.stats()
@@ -100,6 +115,8 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatc
                 assert _edges(neo4j, edge) == _edges(embedded, edge), edge
             empty = [r for r in _rows(neo4j, "Chemical") if r["synonyms"] == []]
             assert empty, "the graph has entities without synonyms, so empty lists were checked"
+            check_recount(neo4j)  # every count and co-mention edge exact, one edge per pair
+            assert _read(uri, password, "MATCH ()-[c:CO_MENTIONED]->() RETURN count(c) AS n") == [{"n": imported[0]["pairs"]}]
         # the same server with authentication off: no NEO4J_PASSWORD needed
         server.neo4j("stop")
         conf = server.home / "conf" / "neo4j.conf"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from litgraph.errors import InputError, LitgraphError
-from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, arrow_type
+from litgraph.store import aggregates
+from litgraph.store.schema import CO_MENTIONED, ENTITY_AGGREGATES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, arrow_type
 
 if TYPE_CHECKING:
     import pandas
@@ -231,8 +232,15 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
     relationship file per edge type and label pair; arrays use U+001F as the delimiter. ``neo4j-admin``
     cannot store an empty list (it leaves the property out), so ``sh import.sh --after-import`` prints the
     Cypher that sets those properties back to ``[]``; pipe it into ``cypher-shell`` once Neo4j is started.
+
+    The files also hold the precomputed aggregates of the exported mentions (``articles`` on the entities, the
+    ``CO_MENTIONED`` edges, and the ``Meta`` key that says they are current), so that the imported graph is
+    ready at its first open instead of computing them through Bolt (43 of 68 s at 50,000 articles).
     """
+    import pandas
+
     nodes, edges = graph_tables(store, graph)
+    pairs, articles = _aggregates(edges["MENTIONS"])
 
     def build(tmp: Path) -> None:
         args, after = [], []
@@ -240,6 +248,9 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
             if frame.empty:
                 continue
             columns, key = NODE_TABLES[label]
+            if label in ENTITY_LABELS:
+                frame = frame.assign(articles=[articles.get((label, i)) for i in frame[key]])
+                columns = (*columns, *ENTITY_AGGREGATES)
             header = [f"{name}:ID({label})" if name == key else f"{name}{_NEO4J_TYPES[kind]}" for name, kind in columns]
             after += [f"MATCH (n:{label}) WHERE n.{c} IS NULL CALL {{ WITH n SET n.{c} = [] }} IN TRANSACTIONS OF 10000 ROWS;"
                       for c in _empty_lists(frame, dict(columns))]
@@ -262,6 +273,16 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
                 name = f"edges_{edge}_{a}_{b}.csv"
                 part.to_csv(tmp / name, index=False)
                 args.append(f"--relationships={edge}={name}")
+        for (a, b), part in pairs.groupby(["la", "lb"], sort=True):
+            part = pandas.DataFrame({f":START_ID({a})": part.s, f":END_ID({b})": part.o, "articles:long": part.d,
+                                     ":TYPE": CO_MENTIONED})
+            name = f"edges_{CO_MENTIONED}_{a}_{b}.csv"
+            part.to_csv(tmp / name, index=False)
+            args.append(f"--relationships={CO_MENTIONED}={name}")
+        # the ledger's record that the aggregates above are current (``aggregates.ensure`` then leaves them)
+        pandas.DataFrame({"key:ID(Meta)": ["aggregates"], "value": [aggregates.VERSION], ":LABEL": ["Meta"]}).to_csv(
+            tmp / "nodes_Meta.csv", index=False)
+        args.append("--nodes=Meta=nodes_Meta.csv")
         script = ["#!/bin/sh",
                   "# Run in this folder with Neo4j stopped; DATABASE defaults to neo4j. neo4j-admin leaves empty lists out,",
                   "# so once Neo4j is started again, set them back with:",
@@ -275,6 +296,14 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
         os.chmod(tmp / "import.sh", 0o755)
 
     return _atomic_dir(out, build, force=force)
+
+
+def _aggregates(mentions: "pandas.DataFrame"):
+    """``aggregates.of_mentions`` of a ``MENTIONS`` edge table (``from`` the pmid, ``to_label``, ``to``)."""
+    mentioned_by: dict[str, set[tuple[str, str]]] = {}
+    for pmid, label, curie in zip(mentions["from"], mentions["to_label"], mentions["to"]):
+        mentioned_by.setdefault(pmid, set()).add((label, curie))
+    return aggregates.of_mentions(mentioned_by)
 
 
 def _empty_lists(frame: "pandas.DataFrame", kinds: dict[str, str]) -> list[str]:

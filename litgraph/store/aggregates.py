@@ -4,7 +4,8 @@
 - ``CO_MENTIONED {articles}`` edges: for every two entities mentioned in the same article, how many articles
   mention both (``co-mentions``); one edge per pair, from the first entity in ``records.pair_key`` order.
 
-They are derived data, not part of the export or bulk-load layout. Every write keeps them exact in the same
+They are derived data, not part of the CSV/Parquet export or the bulk-load layout (the ``neo4j-import``
+export computes them from its mentions with ``of_mentions``). Every write keeps them exact in the same
 transaction: ``snapshot`` reads the mentioned entities of the articles about to be replaced or deleted,
 ``refresh`` applies the difference to what the articles mention afterwards (co-mention counts move by the
 pairs gained and lost; ``articles`` is recounted for every entity whose mentions changed). A bulk load, or a
@@ -75,6 +76,31 @@ def _pair_deltas(before: dict[str, set[Entity]], after: dict[str, set[Entity]], 
                          "o": [e[1] for e in second], "d": counts.side.to_numpy()})
 
 
+def pair_deltas(before: dict[str, set[Entity]], after: dict[str, set[Entity]], pmids: list[str]):
+    """``_pair_deltas`` over any number of articles, counted in slices so that the pairs of one slice fit in
+    memory (a bulk load has them all); with ``before`` empty, ``d`` is the number of articles mentioning both."""
+    import pandas as pd
+
+    slices = [_pair_deltas(before, after, pmids[i:i + _ARTICLES]) for i in range(0, len(pmids), _ARTICLES)]
+    if len(slices) == 1:
+        return slices[0]
+    if not slices:
+        return pd.DataFrame(columns=["la", "s", "lb", "o", "d"])
+    deltas = pd.concat(slices).groupby(["la", "s", "lb", "o"], as_index=False).d.sum()
+    return deltas[deltas.d != 0]
+
+
+def of_mentions(mentioned_by: dict[str, set[Entity]]):
+    """The aggregates of a graph whose articles mention ``mentioned_by`` (pmid -> entities), computed without a
+    store (for a load that writes them itself, as the ``neo4j-import`` export does): ``(pairs, articles)``, a
+    DataFrame ``la``, ``s``, ``lb``, ``o``, ``d`` of the co-mention edges and ``{(label, id): articles}``."""
+    articles: dict[Entity, int] = defaultdict(int)
+    for entities in mentioned_by.values():
+        for entity in entities:
+            articles[entity] += 1
+    return pair_deltas({}, mentioned_by, sorted(mentioned_by)), dict(articles)
+
+
 def refresh(store: "GraphStore", before: dict[str, set[Entity]], after: dict[str, set[Entity]], *,
             fresh: bool = False) -> None:
     """Move the aggregates from articles mentioning ``before`` to mentioning ``after`` (pmid -> entities; an
@@ -86,17 +112,8 @@ def refresh(store: "GraphStore", before: dict[str, set[Entity]], after: dict[str
         if old != new:
             changed |= old ^ new
             pmids.append(pmid)
-    pmids.sort()
-    # articles in slices, so that the pairs of one slice fit in memory (a bulk load has them all)
-    slices = [_pair_deltas(before, after, pmids[i:i + _ARTICLES]) for i in range(0, len(pmids), _ARTICLES)]
-    if len(slices) > 1:
-        import pandas as pd
-
-        deltas = pd.concat(slices).groupby(["la", "s", "lb", "o"], as_index=False).d.sum()
-        deltas = deltas[deltas.d != 0]
-    else:
-        deltas = slices[0] if slices else None
-    if deltas is not None and len(deltas):
+    deltas = pair_deltas(before, after, sorted(pmids))
+    if len(deltas):
         for (la, lb), group in deltas.groupby(["la", "lb"], sort=True):
             group = group.sort_values(["s", "o"])[["s", "o", "d"]]
             step = len(group) if fresh else BATCH_ROWS  # fresh: one append per label pair

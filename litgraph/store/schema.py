@@ -11,7 +11,7 @@ Edges
     ``(:Evidence)-[:OBJECT]->(entity)``;
     aggregated entity–entity edges of the types in ``EDGE_TYPES`` (``evidence_count``, ``pmids``,
     ``first_year``, ``last_year``, ``score``, ``model``).
-Precomputed aggregates (``litgraph.store.aggregates``; derived, not in the export or bulk-load layout)
+Precomputed aggregates (``litgraph.store.aggregates``; derived, not in the CSV/Parquet export or bulk-load layout)
     ``articles`` on every entity node (articles mentioning it); ``(entity)-[:CO_MENTIONED {articles}]->(entity)``
     for every two entities mentioned together (articles mentioning both; one edge per pair).
 """
