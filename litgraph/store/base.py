@@ -11,6 +11,8 @@ import abc
 import contextlib
 import gc
 import logging
+import queue
+import threading
 from collections import defaultdict
 from typing import Iterable, Iterator
 
@@ -21,6 +23,45 @@ from litgraph.store.rows import BATCH_ROWS, ConceptLookup, aggregate, article_ro
 from litgraph.store.schema import ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
 
 log = logging.getLogger(__name__)
+
+
+def read_ahead(items: Iterator, depth: int = 1) -> Iterator:
+    """The items of ``items``, produced on a thread of their own up to ``depth`` ahead of the consumer, so that
+    preparing the next batch (Python) overlaps waiting for the database to write this one (the socket read
+    releases the GIL). An exception in ``items`` is raised in the consumer; leaving early stops the producer."""
+    done, failed = object(), []
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer
+            failed.append(err)
+        put(done)
+
+    worker = threading.Thread(target=produce, name="litgraph-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not done:
+            yield item
+        if failed:
+            raise failed[0]
+    finally:
+        stop.set()
+        worker.join()
+
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
