@@ -21,7 +21,6 @@ Run: eval "$(../shared/neo4j/start.sh)"; python bench/graph_neo4j_import.py [--a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -33,30 +32,16 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
 from graph_load_query import synthetic_tables, write_layout  # noqa: E402
+from tests.fixtures.neo4j_server import wait_for  # noqa: E402  (the test kit's: until Bolt answers)
 
 from litgraph.export import export  # noqa: E402
 from litgraph.settings import Settings  # noqa: E402
 from litgraph.store import open_store  # noqa: E402
 
 RESULTS = HERE / "results" / "graph_neo4j_import.json"
-
-
-def wait_for_bolt(settings: Settings, seconds: float = 180) -> None:
-    import neo4j
-
-    deadline = time.monotonic() + seconds
-    auth = (settings.neo4j_username or "neo4j", settings.neo4j_password)
-    while True:
-        try:
-            with neo4j.GraphDatabase.driver(settings.graph, auth=auth) as driver:
-                driver.verify_connectivity()
-                return
-        except Exception:  # noqa: BLE001 - still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def timed(step, *args, **kwargs):
@@ -115,7 +100,7 @@ def main() -> None:
     steps["neo4j_admin_import"], _ = timed(run, "sh", "import.sh")
     t = time.perf_counter()
     neo4j("start")
-    wait_for_bolt(neo4j_settings)
+    wait_for(neo4j_settings.graph, neo4j_settings.neo4j_password or "")
     steps["start"] = time.perf_counter() - t
     cypher = run("sh", "import.sh", "--after-import")
     user = neo4j_settings.neo4j_username or "neo4j"
