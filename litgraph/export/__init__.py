@@ -252,8 +252,7 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
                 frame = frame.assign(articles=[articles.get((label, i)) for i in frame[key]])
                 columns = (*columns, *ENTITY_AGGREGATES)
             header = [f"{name}:ID({label})" if name == key else f"{name}{_NEO4J_TYPES[kind]}" for name, kind in columns]
-            after += [f"MATCH (n:{label}) WHERE n.{c} IS NULL CALL {{ WITH n SET n.{c} = [] }} IN TRANSACTIONS OF 10000 ROWS;"
-                      for c in _empty_lists(frame, dict(columns))]
+            after += _restore_empty_lists(f"(n:{label})", "n", _empty_lists(frame, dict(columns)))
             frame = _neo4j_cells(frame, dict(columns))
             frame.columns = header
             frame[":LABEL"] = f"{label}{_ARRAY_DELIMITER}Entity" if label in ENTITY_LABELS else label
@@ -264,8 +263,7 @@ def write_neo4j_import(store: "GraphStore", out: Path, graph: nx.MultiDiGraph | 
             if frame.empty:
                 continue
             columns = dict(REL_TABLES[edge][1])
-            after += [f"MATCH ()-[r:{edge}]->() WHERE r.{c} IS NULL CALL {{ WITH r SET r.{c} = [] }} IN TRANSACTIONS OF 10000 ROWS;"
-                      for c in _empty_lists(frame, columns)]
+            after += _restore_empty_lists(f"()-[r:{edge}]->()", "r", _empty_lists(frame, columns))
             for (a, b), part in frame.groupby(["from_label", "to_label"], sort=True):
                 part = _neo4j_cells(part.drop(columns=["from_label", "to_label"]), columns)
                 part.columns = [f":START_ID({a})", f":END_ID({b})", *[f"{c}{_NEO4J_TYPES[k]}" for c, k in columns.items()]]
@@ -304,6 +302,16 @@ def _aggregates(mentions: "pandas.DataFrame"):
     for pmid, label, curie in zip(mentions["from"], mentions["to_label"], mentions["to"]):
         mentioned_by.setdefault(pmid, set()).add((label, curie))
     return aggregates.of_mentions(mentioned_by)
+
+
+def _restore_empty_lists(pattern: str, var: str, columns: list[str]) -> list[str]:
+    """The Cypher that sets the list ``columns`` that ``neo4j-admin`` left out back to ``[]``: one pass over the
+    label or type for all of them (one per column read every node twice as often)."""
+    if not columns:
+        return []
+    missing = " OR ".join(f"{var}.{c} IS NULL" for c in columns)
+    sets = ", ".join(f"{var}.{c} = coalesce({var}.{c}, [])" for c in columns)
+    return [f"MATCH {pattern} WHERE {missing} CALL {{ WITH {var} SET {sets} }} IN TRANSACTIONS OF 10000 ROWS;"]
 
 
 def _empty_lists(frame: "pandas.DataFrame", kinds: dict[str, str]) -> list[str]:
