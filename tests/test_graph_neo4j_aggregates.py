@@ -78,3 +78,19 @@ def test_neo4j_bulk_load_matches_its_source(neo4j_store, built_graph, graph_docs
     # later upserts keep the bulk-loaded counts exact
     neo4j_store.upsert_documents(graph_docs[:10])
     check_recount(neo4j_store)
+
+
+def test_neo4j_bulk_load_takes_only_the_schema_columns(neo4j_store, built_graph, tmp_path):
+    """Property names go into the bulk load's statement, so a column the schema lacks (here one shaped like
+    Cypher) is left out, not run."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    export(built_graph, "parquet", tmp_path / "tables")
+    path = tmp_path / "tables" / "nodes" / "Chemical.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("x: 1}) DETACH DELETE n //", pa.array(["boom"] * table.num_rows)), path)
+    neo4j_store.bulk_load_parquet(tmp_path / "tables")
+    assert neo4j_store.stats() == built_graph.stats()
+    keys = neo4j_store.run_cypher("MATCH (c:Chemical) UNWIND keys(c) AS k RETURN collect(DISTINCT k) AS k")[0]["k"]
+    assert set(keys) <= {name for name, _ in NODE_TABLES["Chemical"][0]} | {"articles"}

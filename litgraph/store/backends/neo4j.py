@@ -247,7 +247,10 @@ class Neo4jStore(GraphStore):
             for table, (columns, key) in NODE_TABLES.items():
                 path = folder / "nodes" / f"{table}.parquet"
                 if path.exists():
-                    for rows in pq.ParquetFile(path).iter_batches(batch_size=batch):
+                    file = pq.ParquetFile(path)
+                    # the schema's columns only: property names go into the statement, so never from the file
+                    names = [name for name, _ in columns if name in file.schema_arrow.names]
+                    for rows in file.iter_batches(batch_size=batch, columns=names):
                         yield table, key, rows.num_rows, rows.to_pydict()
 
         for table, key, n, cols in read_ahead(node_batches()):
