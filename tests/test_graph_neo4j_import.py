@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import stat
 import subprocess
@@ -87,6 +88,8 @@ def test_neo4j_admin_import_gives_back_the_graph(cli_graph, tmp_path, monkeypatc
     out = tmp_path / "import"
     result = CliRunner().invoke(main, ["export", "--format", "neo4j-import", "--out", str(out), "--graph", str(cli_graph)])
     assert result.exit_code == 0, result.output
+    steps = json.loads(result.output)["next"]  # the command says what to run next
+    assert "sh import.sh" in steps[0] and "--after-import | cypher-shell" in steps[1]
     with private_server(tmp_path / "server") as server:
         uri, password = server.uri, server.password
         server.neo4j("stop")

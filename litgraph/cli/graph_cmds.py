@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -209,7 +210,8 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
     Formats:
       graphml        one file (networkx, Gephi, Cytoscape); list properties as JSON text
       csv, parquet   OUT/nodes/<Label>.* and OUT/edges/<TYPE>.* tables
-      neo4j-import   CSVs and import.sh for neo4j-admin database import
+      neo4j-import   CSVs and import.sh for neo4j-admin database import (a first load of a large
+                     graph; the precomputed aggregates included, so it is ready at its first open)
     \b
     OUT must be a new path or an empty folder; --force replaces an earlier litgraph export there.
     The current folder and the graph itself are never written.
@@ -219,6 +221,9 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
       litgraph export --format graphml --out graph.graphml
       litgraph export --format parquet --out tables/
       litgraph export --format graphml --out aspirin.graphml --query co-mentions -p entity=aspirin
+      litgraph export --format neo4j-import --out import/
+        then, with Neo4j stopped:  cd import && sh import.sh
+        and once it is started:    sh import.sh --after-import | cypher-shell -u neo4j -p "$NEO4J_PASSWORD"
     """
     from litgraph.export import export as run_export
 
@@ -227,4 +232,8 @@ def export(fmt: str, out: Path, query_name: str | None, param: tuple[str, ...], 
     settings = settings_from(graph=graph)
     params = _params(param)
     path = _read(settings, lambda store: run_export(store, fmt, out, query_name, params, force=force))
-    click.echo(json.dumps({"format": fmt, "out": str(path)}))
+    done = {"format": fmt, "out": str(path)}
+    if fmt == "neo4j-import":  # what to run next, in the JSON so that stdout stays one JSON object
+        done["next"] = [f"with Neo4j stopped: cd {shlex.quote(str(path))} && sh import.sh  (DATABASE=name for another database than neo4j)",
+                        "with Neo4j started again: sh import.sh --after-import | cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\""]
+    click.echo(json.dumps(done))
