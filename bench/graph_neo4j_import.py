@@ -8,7 +8,7 @@ same run, on the same server:
 - ``bulk_load_parquet``: the Parquet layout through Bolt into the emptied database (server running);
 - ``neo4j-admin``: the server stopped, ``sh import.sh`` (``neo4j-admin database import full``), the server
   started again, ``sh import.sh --after-import | cypher-shell`` (empty lists back), then the first
-  ``open_store`` (constraints and indexes created, the aggregates computed from the imported mentions).
+  ``open_store`` (constraints and indexes created; the aggregates came with the import).
 
 Each path ends with the same graph (its ``stats()`` are compared with the embedded store's). Edges/s count
 the edges of the layout, as ``graph_build_path --bulk`` does. The run REPLACES the server's database
@@ -107,7 +107,7 @@ def main() -> None:
     steps["after_import"], _ = timed(run, str(home / "bin" / "cypher-shell"), "-a", neo4j_settings.graph, "-u", user,
                                      "-p", neo4j_settings.neo4j_password or "", stdin=cypher)
     t = time.perf_counter()
-    with open_store(neo4j_settings) as store:  # constraints, indexes and the aggregates, as any first open does
+    with open_store(neo4j_settings) as store:  # constraints and indexes, as any first open creates them
         steps["first_open"] = time.perf_counter() - t
         assert store.stats() == expected, "neo4j-admin import gave another graph"
         store.clear()

@@ -16,8 +16,7 @@ from click.testing import CliRunner
 from litgraph.cli import main
 from litgraph.export import export, read_graphml, to_networkx
 from litgraph.settings import Settings
-from litgraph.store import open_store
-from litgraph.store import aggregates
+from litgraph.store import aggregates, open_store
 from litgraph.store.schema import NODE_TABLES, REL_TABLES
 from tests.fixtures.neo4j_server import needs_kit, private_server, wait_for
 from tests.test_graph_neo4j_aggregates import check_recount
