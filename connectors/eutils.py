@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from litgraph.connectors.pubmed_xml import OnError, parse_pubmed_xml
 from litgraph.errors import InputError
-from litgraph.records import Deletion, Record
+from litgraph.records import Record
 from litgraph.settings import redact
 
 log = logging.getLogger(__name__)

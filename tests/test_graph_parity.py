@@ -11,7 +11,6 @@ import shlex
 import pytest
 from click.testing import CliRunner
 
-from litgraph.store.backends.ladybug import LadybugStore
 from litgraph.cli import main
 from litgraph.errors import InputError, LitgraphError
 from litgraph.query import run_query, get_query, list_queries

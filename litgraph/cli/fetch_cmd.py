@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from litgraph.cli.options import corpora_option, progress_option, settings_from
-from litgraph.errors import InputError
 from litgraph.fetch.formats import OUTPUT_FORMATS
 
 

@@ -292,9 +292,15 @@ class GraphStore(abc.ABC):
         """Release the database."""
 
     # -------------------------------------------------------- backend primitives
-    @abc.abstractmethod
     def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
         """The aggregated edges the given articles have evidence for."""
+        for part in chunks(pmids):
+            for r in self.run_cypher(
+                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) "
+                "RETURN e.edge AS edge, e.subject_label AS sl, e.subject AS s, e.object_label AS ol, e.object AS o",
+                {"pmids": part},
+            ):
+                yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
     @abc.abstractmethod
     def _article_mentions(self, pmids: list[str]) -> dict[str, dict[tuple[str, str], tuple]]:

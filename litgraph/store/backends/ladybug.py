@@ -38,7 +38,6 @@ from litgraph.store.schema import (
     MENTION_COLUMNS,
     NODE_TABLES,
     REL_TABLES,
-    EdgeKey,
     arrow_type,
 )
 
@@ -426,15 +425,6 @@ class LadybugStore(GraphStore):
         return loaded
 
     # ------------------------------------------------------ write primitives
-    def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
-        for part in chunks(pmids):
-            for r in self.run_cypher(
-                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) "
-                "RETURN e.edge AS edge, e.subject_label AS sl, e.subject AS s, e.object_label AS ol, e.object AS o",
-                {"pmids": part},
-            ):
-                yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
-
     def _delete_mentions(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
             table = _arrow([{"pmid": p} for p in part], (("pmid", "STRING"),))

@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 from litgraph.errors import InputError, LitgraphError, TransactionTooLarge
 from litgraph.store import aggregates
 from litgraph.store.base import GraphStore, chunks, gc_paused, read_ahead
-from litgraph.store.schema import CO_MENTIONED, EDGE_INDEXES, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES, EdgeKey
+from litgraph.store.schema import CO_MENTIONED, EDGE_INDEXES, EDGE_TYPES, ENTITY_LABELS, NODE_TABLES, REL_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -329,15 +329,6 @@ class Neo4jStore(GraphStore):
         subjects = self._node_ids(subject_label, (p["s"] for p in pairs))
         objects = self._node_ids(object_label, (p["o"] for p in pairs))
         return [{**p, "a": subjects[p["s"]], "b": objects[p["o"]]} for p in pairs if p["s"] in subjects and p["o"] in objects]
-
-    def _evidence_keys(self, pmids: list[str]) -> Iterable[EdgeKey]:
-        for part in chunks(pmids):
-            for r in self.run_cypher(
-                "UNWIND $pmids AS p MATCH (:Article {pmid: p})-[:HAS_EVIDENCE]->(e:Evidence) "
-                "RETURN e.edge AS edge, e.subject_label AS sl, e.subject AS s, e.object_label AS ol, e.object AS o",
-                {"pmids": part},
-            ):
-                yield EdgeKey(r["edge"], r["sl"], r["s"], r["ol"], r["o"])
 
     def _delete_mentions(self, pmids: list[str]) -> None:
         for part in chunks(pmids):
