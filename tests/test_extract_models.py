@@ -17,7 +17,7 @@ from litgraph.fetch.corpora import load_corpus
 from litgraph.errors import InputError
 from litgraph.extract import Extractor, default_base_model
 from litgraph.extract.corpus import load
-from litgraph.extract.ner import NerTagger, _batches, _examples, partial_label_loss
+from litgraph.extract.ner import MIN_SCORES, NerTagger, _batches, _examples, partial_label_loss
 from litgraph.extract.relations import TYPE_ORDER, RelationExtractor
 from litgraph.extract.store import model_version
 from litgraph.extract.train import TrainConfig, fit, ready_for_inference
@@ -80,6 +80,9 @@ def test_model_card_and_version(tiny_models, tiny_training):
         assert meta["version"] in card and "## Dev scores" in card and "## Hyperparameters" in card
         assert "7afcec134e3d4871e74b0398d92850d3c9ac94c0bdc780003f2d60184c012bd8" in card  # bc5cdr train sha256
         assert f"**Precision**: {tiny_training[kind]['precision']}" in card and tiny_training[kind]["precision"] in ("fp32", "bf16")
+    ner = json.loads((tiny_models["ner"] / "litgraph.json").read_text())
+    assert ner["min_score"] in MIN_SCORES and ner["training"]["thresholds"] == {"min_score": ner["min_score"]}
+    assert f"**Mention threshold**: {ner['min_score']}" in (tiny_models["ner"] / "README.md").read_text()
     assert tiny_training["ner"]["last_loss"] < tiny_training["ner"]["first_loss"]
 
 

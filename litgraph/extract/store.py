@@ -100,15 +100,32 @@ def resolve_model_dirs(settings: "Settings", model_dirs=None) -> dict[str, Path]
     return dirs
 
 
-def model_version(kind: str, folder: Path) -> str:
-    """``kind:`` + the first 12 hex digits of a sha256 over the weights (encoder and head) and config."""
+def model_version(kind: str, folder: Path, meta: dict[str, Any] | None = None) -> str:
+    """``kind:`` + the first 12 hex digits of a sha256 over the weights (encoder and head), the config and the
+    decision thresholds tuned on dev (``decisions``; from ``meta``, else the folder's ``litgraph.json``): whatever
+    changes what the model outputs changes its version, so the graph's ledger re-extracts with it."""
     digest = hashlib.sha256()
     extra = [folder / "head.safetensors"] if (folder / "head.safetensors").is_file() else []
     for path in [weights_file(folder), folder / "config.json", *extra]:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
+    if meta is None and (folder / META).is_file():
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    chosen = decisions(meta or {})
+    if chosen:
+        digest.update(json.dumps(chosen, sort_keys=True).encode())
     return f"{kind}:{digest.hexdigest()[:12]}"
+
+
+def decisions(meta: dict[str, Any]) -> dict[str, Any]:
+    """The decision thresholds in a model's meta: the NER mention threshold, the relation groups' thresholds."""
+    out: dict[str, Any] = {}
+    if meta.get("min_score"):
+        out["min_score"] = meta["min_score"]
+    for name, group in sorted(meta.get("groups", {}).items()):
+        out[name] = {"threshold": group.get("threshold"), "type_thresholds": group.get("type_thresholds", {})}
+    return out
 
 
 def read_meta(folder: Path, kind: str) -> dict[str, Any]:
@@ -179,7 +196,8 @@ def save_folder(out: Path, write, meta: dict[str, Any], card: str) -> str:
     tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is shared like any other output
     try:
         write(tmp)
-        meta = dict(meta, format=FORMAT, version=model_version(meta["kind"], tmp))
+        meta = dict(meta, format=FORMAT)
+        meta["version"] = model_version(meta["kind"], tmp, meta)
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (tmp / "README.md").write_text(card.replace("{version}", meta["version"]), encoding="utf-8")
         for file in tmp.iterdir():
@@ -254,6 +272,9 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
         f"- **Git commit**: `{summary.get('git_commit') or 'unknown'}`",
         f"- **Best epoch**: {summary['best_epoch']} of {len(summary['epoch_seconds'])}",
     ]
+    if "min_score" in summary.get("thresholds", {}):
+        lines.append(f"- **Mention threshold**: {summary['thresholds']['min_score']} (a decoded mention whose mean label "
+                     "probability is lower is dropped; tuned on dev)")
     if summary.get("initialised_from"):
         start = summary["initialised_from"]
         lines.append(f"- **Initialised from**: `{start['version']}` ({start['epochs']} earlier epochs, {start['train_seconds']:.0f} s; "
