@@ -114,6 +114,8 @@ def test_the_shipped_models_are_the_default_a_trained_one_wins_and_model_overrid
     rows = _models_json("--models", str(empty))
     assert [(r["kind"], r["source"]) for r in rows] == [("ner", "shipped"), ("re", "shipped")]
     assert rows[0]["dev_scores"]["bc5cdr:dev"] and rows[0]["training_data"]
+    assert rows[0]["thresholds"] == {"min_score": 0.8} and rows[1]["thresholds"]["bc5cdr"]["type_thresholds"]["CID"] > 0
+    assert rows[0]["packed_dev_scores"]["ncbi-disease:dev"]["micro"] >= 0.84  # what the shipped tagger scores, as carded
 
     (empty / "ner").symlink_to(tiny_models["ner"], target_is_directory=True)  # a trained NER model in the models folder
     dirs = default_model_dirs(Settings.from_env(models=str(empty)))
@@ -127,3 +129,4 @@ def test_the_shipped_models_are_the_default_a_trained_one_wins_and_model_overrid
 
     text = CliRunner().invoke(main, ["models", "--models", str(empty)])
     assert text.exit_code == 0 and "re: re:" in text.output and "(shipped:" in text.output
+    assert "as shipped (packed, with its thresholds)" in text.output

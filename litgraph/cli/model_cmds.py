@@ -128,8 +128,13 @@ def models_group(ctx, models_dirs, models, fmt):
         if row["training_data"]:
             click.echo(f"  trained on: {', '.join(row['training_data'])}"
                        + (f" ({row['trained']['machine']}, {row['trained']['train_seconds']:.0f} s)" if "machine" in row["trained"] else ""))
+        if "min_score" in row["thresholds"]:
+            click.echo(f"  mention threshold: {row['thresholds']['min_score']}")
         for corpus, scores in row["dev_scores"].items():
             click.echo(f"  {corpus}: " + ", ".join(f"{metric} F1 {f1:.3f}" for metric, f1 in scores.items()))
+        for corpus, scores in row["packed_dev_scores"].items():
+            click.echo(f"  {corpus}, as shipped (packed, with its thresholds): "
+                       + ", ".join(f"{metric} F1 {f1:.3f}" for metric, f1 in scores.items()))
 
 
 @models_group.command("pack")

@@ -235,7 +235,8 @@ def training_record(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe(settings: "Settings", model_dirs=None) -> list[dict[str, Any]]:
-    """The models a command would use: kind, folder, where it comes from, version, base, data and dev scores."""
+    """The models a command would use: kind, folder, where it comes from, version, base, data, decision thresholds,
+    dev scores of the training run and, for a packed model, those measured on its packed form."""
     given = resolve_model_dirs(settings, model_dirs)
     trained = user_model_dirs(settings)
     out = []
@@ -251,6 +252,8 @@ def describe(settings: "Settings", model_dirs=None) -> list[dict[str, Any]]:
             "dev_scores": {corpus: {metric: round(s["f1"], 4) for metric, s in scores.items() if isinstance(s, dict) and "f1" in s}
                            for corpus, scores in training.get("dev_scores", {}).items()},
             "trained": {k: training[k] for k in ("machine", "train_seconds", "precision", "git_commit") if k in training},
+            "thresholds": decisions(meta),
+            "packed_dev_scores": meta.get("packed_dev_scores", {}),
         })
     return out
 
