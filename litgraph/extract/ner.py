@@ -316,7 +316,7 @@ def train_ner(
     result = fit(tagger.model, make_batches, loss_fn, evaluate, cfg, tagger.model.get_input_embeddings(), progress,
                  checkpoint=store.checkpoint_path(out), resume=resume,
                  fast=("classifier", "token_type_embeddings") if cfg.lexicon else ("classifier",))
-    tagger.meta["min_score"] = result.dev_scores["min_score"]  # the best epoch's, as its scores
+    tagger.meta["min_score"] = result.dev_scores.get("min_score", 0.0)  # the best epoch's, as its scores
     summary = {
         "kind": "ner",
         "base_model": str(base_model),
@@ -325,7 +325,7 @@ def train_ner(
         "hyperparameters": cfg.to_dict(),
         "thresholds": {"min_score": tagger.min_score},
         "dev_scores": {name: {"micro": s["micro"], **{f"{t}": v for t, v in s["per_type"].items()}}
-                       for name, s in result.dev_scores["results"].items()},
+                       for name, s in result.dev_scores.get("results", {}).items()},
         **result.card_fields(),
         "initialised_from": start,
     }
