@@ -267,7 +267,7 @@ def tune_min_score(tagger: NerTagger, corpora: list[CorpusDocs], batch_size: int
     at it (only the types each corpus annotates); ``sweep``, when given, gets every threshold's F1 per corpus. A
     mention's score is the mean probability of its words' labels; the partial-label loss leaves the tagger finding
     more than the corpora annotate (precision below recall), and dropping its least certain mentions gained
-    0.9-2.0 F1 points on the dev splits (docs/models.md)."""
+    0.9-2.0 F1 points on the dev splits (docs/models.md). The tagger is left with the chosen threshold."""
     passes = [(c, *tagger.label_probabilities(c.documents, batch_size)) for c in corpora]
     best: tuple[float, float, dict] | None = None
     for threshold in MIN_SCORES:
