@@ -84,6 +84,9 @@ def test_model_card_and_version(tiny_models, tiny_training):
     assert ner["min_score"] in MIN_SCORES and ner["training"]["thresholds"] == {"min_score": ner["min_score"]}
     assert f"**Mention threshold**: {ner['min_score']}" in (tiny_models["ner"] / "README.md").read_text()
     assert tiny_training["ner"]["last_loss"] < tiny_training["ner"]["first_loss"]
+    groups = json.loads((tiny_models["re"] / "litgraph.json").read_text())["groups"]
+    assert groups["bc5cdr"]["most_specific"] and "most_specific" not in groups["biored"]  # as each corpus annotates
+    assert "**Most specific relations**: `bc5cdr`" in (tiny_models["re"] / "README.md").read_text()
 
 
 def test_relations_with_gold_entities(tiny_models, settings):

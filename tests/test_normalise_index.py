@@ -178,6 +178,16 @@ def test_real_index_concepts_have_names_synonyms_xrefs_and_trees(normaliser):
     assert normaliser.concept("MESH:D999999999") is None
 
 
+def test_narrower_follows_the_mesh_tree(normaliser):
+    heart_diseases, cardiomyopathies, cardiotoxicity = "MESH:D006331", "MESH:D009202", "MESH:D066126"
+    assert normaliser.narrower(cardiomyopathies, heart_diseases) and normaliser.narrower(cardiotoxicity, heart_diseases)
+    assert not normaliser.narrower(heart_diseases, cardiomyopathies)  # broader, not narrower
+    assert not normaliser.narrower(heart_diseases, heart_diseases)
+    assert not normaliser.narrower(cardiomyopathies, "MESH:D003924")  # another branch (type 2 diabetes)
+    assert not normaliser.narrower("NCBIGene:672", heart_diseases)  # no tree numbers
+    assert not normaliser.narrower("MESH:D999999999", heart_diseases)  # unknown id
+
+
 def test_real_index_uses_train_splits_only(normaliser, normaliser_settings):
     meta = normaliser.index.meta
     assert meta["train_splits"] and all(s.endswith(":train") for s in meta["train_splits"])

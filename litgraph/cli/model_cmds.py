@@ -130,6 +130,11 @@ def models_group(ctx, models_dirs, models, fmt):
                        + (f" ({row['trained']['machine']}, {row['trained']['train_seconds']:.0f} s)" if "machine" in row["trained"] else ""))
         if "min_score" in row["thresholds"]:
             click.echo(f"  mention threshold: {row['thresholds']['min_score']}")
+        for group, decided in row["thresholds"].items():
+            if isinstance(decided, dict):
+                by_type = sorted(set(decided["type_thresholds"].values()) or {decided["threshold"]})
+                click.echo(f"  {group} relations: threshold {'/'.join(map(str, by_type))}"
+                           + ("; most specific disease only" if decided.get("most_specific") else ""))
         for corpus, scores in row["dev_scores"].items():
             click.echo(f"  {corpus}: " + ", ".join(f"{metric} F1 {f1:.3f}" for metric, f1 in scores.items()))
         for corpus, scores in row["packed_dev_scores"].items():

@@ -168,12 +168,12 @@ def write_packed(src: Path, out: Path, state: dict[str, torch.Tensor], meta: dic
 
 
 def packed_card(meta: dict[str, Any], src: Path) -> str:
-    """The card of a packed model (``{version}`` left to fill): rendered again from its training record when it has
-    one, else the card of ``src``; then the packed form's section."""
+    """The card of a packed model (``{version}`` left to fill): rendered again from its training record, with the
+    decisions now in its meta, when it has one, else the card of ``src``; then the packed form's section."""
     from litgraph.extract import store
 
     if "training" in meta:
-        summary = dict(meta["training"], base_model=meta["base_model"], labels=card_labels(meta))
+        summary = dict(meta["training"], base_model=meta["base_model"], labels=card_labels(meta), thresholds=store.decisions(meta))
         card = store.model_card(meta["kind"], summary)
     else:
         card = (Path(src) / "README.md").read_text(encoding="utf-8") if (Path(src) / "README.md").is_file() else ""

@@ -21,6 +21,7 @@ class CorpusDocs:
     documents: list[Document]
     annotates: tuple[str, ...]
     relation_types: tuple[str, ...]
+    most_specific: bool = False  # relations between the most specific concepts only (``CorpusSpec.most_specific``)
 
     def card_row(self, role: str) -> dict:
         return {"name": self.name, "role": role, "documents": len(self.documents), "sha256": sha256(self.path)}
@@ -41,4 +42,5 @@ def load(name: str, settings: Settings, limit: int | None = None, exclude: set[s
     else:
         annotates = tuple(sorted({m.type for d in docs for m in d.mentions}))
         relation_types = tuple(sorted({r.type for d in docs for r in d.relations}))
-    return CorpusDocs(name, ref.path, docs, annotates, relation_types)
+    most_specific = ref.spec.most_specific if ref.spec is not None else False
+    return CorpusDocs(name, ref.path, docs, annotates, relation_types, most_specific)

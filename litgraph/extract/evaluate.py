@@ -38,10 +38,11 @@ def evaluate_relations(
     novelty = any(r.novel is not None for d in gold.documents for r in d.relations)
     scorer = RelationScorer(gold.relation_types, novelty=novelty)
     if gold_entities:
-        relations = RelationExtractor.load(dirs["re"])
+        relations = RelationExtractor.load(dirs["re"], settings)
+        normaliser = Normaliser.load(settings)
+        relations.narrower = normaliser.narrower
         versions = [relations.version]
         predicted = relations.predict(gold.documents, batch_size)
-        normaliser = None if strict_ids else Normaliser.load(settings)
     else:
         extractor = Extractor.from_settings(settings, dirs)
         versions = extractor.model_versions

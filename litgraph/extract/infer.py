@@ -54,6 +54,7 @@ class Extractor:
         normaliser = Normaliser.load(settings)
         if ner.uses_lexicon:
             ner.lexicon = Lexicon(normaliser.index.lexicon)  # dictionary features share the normaliser's index
+        relations.narrower = normaliser.narrower  # so does the MeSH hierarchy of the most specific relations
         return cls(ner, relations, normaliser)
 
     @property

@@ -4,7 +4,9 @@ Every mention in the text is wrapped in typed marker tokens (``[Chemical] … [/
 whole document goes through the encoder once (in windows when long); an entity (all mentions of
 one concept id) is the log-sum-exp of its start-marker states (as in ATLOP, Zhou et al. 2021); a
 pair of entities is classified by an MLP over ``[e1, e2, e1*e2, |e1-e2|]`` into the relation types
-of the corpora it was trained on, plus a novelty logit (BioRED). Decision thresholds are tuned on dev.
+of the corpora it was trained on, plus a novelty logit (BioRED). Decision thresholds are tuned on dev. A group
+whose corpus relates the most specific diseases only (BC5CDR) keeps, of two relations of one subject whose objects
+differ, the one to the narrower concept (``most_specific``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -115,22 +117,40 @@ class RelationExtractor:
     """A trained relation model with its tokenizer, relation groups and decision thresholds.
 
     ``meta["groups"]``: per source corpus, its relation types, the entity type pairs it relates,
-    whether it has novelty, and its tuned threshold.
+    whether it has novelty, its tuned threshold, and whether it keeps the most specific relations only.
     """
 
     kind = "re"
 
-    def __init__(self, model: RelationModel, tokenizer, meta: dict[str, Any]):
+    def __init__(self, model: RelationModel, tokenizer, meta: dict[str, Any], settings: Settings | None = None):
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.rel_types: list[str] = meta["relation_types"]
         self.dtype = compute_dtype(device())  # autocast dtype of inference (None: fp32)
+        self.settings = settings  # where the normaliser's index is (default: from the environment)
+        self._narrower: Callable[[str, str], bool] | None = None
 
     @property
     def version(self) -> str:
         return self.meta.get("version", "re:untrained")
 
+    @property
+    def narrower(self) -> Callable[[str, str], bool] | None:
+        """``narrower(a, b)``: whether concept a lies below concept b in the MeSH tree (``Normaliser.narrower``), for
+        the groups that keep the most specific relations; loaded from the normaliser's index on first use, None when
+        no group needs it."""
+        if self._narrower is None and any(g.get("most_specific") for g in self.meta["groups"].values()):
+            from litgraph.normalise import Normaliser
+
+            self._narrower = Normaliser.load(self.settings or Settings.from_env()).narrower
+        return self._narrower
+
+    @narrower.setter
+    def narrower(self, value: Callable[[str, str], bool]) -> None:
+        self._narrower = value
+
     @classmethod
-    def from_base(cls, base_model: str, groups: dict[str, dict], cfg: TrainConfig) -> "RelationExtractor":
+    def from_base(cls, base_model: str, groups: dict[str, dict], cfg: TrainConfig,
+                  settings: Settings | None = None) -> "RelationExtractor":
         store.quiet_transformers()
         tokenizer = AutoTokenizer.from_pretrained(base_model)
         tokenizer.add_special_tokens({"additional_special_tokens": markers()})
@@ -141,10 +161,10 @@ class RelationExtractor:
             "kind": "re", "base_model": str(base_model), "relation_types": rel_types, "groups": groups,
             "max_length": cfg.max_length, "overlap": cfg.overlap,
         }
-        return cls(RelationModel(encoder, len(rel_types) + 1), tokenizer, meta)
+        return cls(RelationModel(encoder, len(rel_types) + 1), tokenizer, meta, settings)
 
     @classmethod
-    def load(cls, folder: Path) -> "RelationExtractor":
+    def load(cls, folder: Path, settings: Settings | None = None) -> "RelationExtractor":
         """Load a model folder written by ``save``; InputError when it is missing or corrupt."""
         meta = store.read_meta(folder, "re")
         store.quiet_transformers()
@@ -161,7 +181,7 @@ class RelationExtractor:
         except Exception as err:  # noqa: BLE001 - any load failure means a corrupt folder
             raise store.load_error(folder, "re", err) from err
         ready_for_inference(model)
-        return cls(model, tokenizer, meta)
+        return cls(model, tokenizer, meta, settings)
 
     def save(self, out: Path, summary: dict[str, Any]) -> str:
         def write(tmp: Path) -> None:
@@ -226,12 +246,14 @@ class RelationExtractor:
                 for name, g in self.meta["groups"].items()}
 
     def decide(self, prepared: Prepared, scored: dict, thresholds: dict[str, dict[str, float]] | None = None) -> list[Relation]:
-        """Relations whose best type scores above that type's threshold, with evidence sentences."""
+        """Relations whose best type scores above that type's threshold, with evidence sentences (of a group that
+        keeps the most specific relations, those ``most_specific`` keeps)."""
         thresholds = thresholds or self.thresholds()
         relations = []
         spans = None
         for name, group in self.meta["groups"].items():
             columns = [self.rel_types.index(t) for t in group["types"]]
+            found = []
             for a, b, probs in scored[name]:
                 k = max(columns, key=lambda c: float(probs[c]))
                 score = float(probs[k])
@@ -240,7 +262,8 @@ class RelationExtractor:
                 spans = spans if spans is not None else sentences(prepared.doc.text)
                 start, end = evidence(a, b, spans)
                 novel = bool(float(probs[-1]) >= 0.5) if group["novelty"] else None
-                relations.append(Relation(prepared.doc.pmid, self.rel_types[k], a.id, b.id, score, start, end, self.version, novel))
+                found.append(Relation(prepared.doc.pmid, self.rel_types[k], a.id, b.id, score, start, end, self.version, novel))
+            relations += most_specific(found, self.narrower) if group.get("most_specific") and len(found) > 1 else found
         return relations
 
     def predict(self, docs: list[Document], batch_size: int = 16) -> list[list[Relation]]:
@@ -248,6 +271,20 @@ class RelationExtractor:
         self.model.eval()
         prepared = [prepare(d, self.tokenizer) for d in docs]
         return [self.decide(p, s) for p, s in zip(prepared, self.scores(prepared))]
+
+
+def most_specific(relations: list[Relation], narrower: Callable[[str, str], bool] | None) -> list[Relation]:
+    """The relations less those to a broader object: a relation is dropped when another of the same type and subject
+    relates a concept below its object (``narrower``) and scores at least as high ("induces cardiotoxicity" beside
+    "induces heart diseases"). BC5CDR annotates only the most specific disease. The subject end is left alone: the
+    chemical tree is structural (doxorubicin lies below daunorubicin), so a narrower chemical is another drug."""
+    if narrower is None:
+        return relations
+
+    def broader(r: Relation, o: Relation) -> bool:
+        return o is not r and o.type == r.type and o.subject == r.subject and o.score >= r.score and narrower(o.object, r.object)
+
+    return [r for r in relations if not any(broader(r, o) for o in relations)]
 
 
 def evidence(a: Entity, b: Entity, spans: list[tuple[int, int]]) -> tuple[int | None, int | None]:
@@ -283,6 +320,8 @@ def groups_from(corpora: list[CorpusDocs]) -> dict[str, dict]:
                 novelty = novelty or r.novel is not None
         group = groups.setdefault(key, {"types": list(c.relation_types), "pairs": [], "novelty": novelty, "threshold": 0.5})
         group["pairs"] = sorted({tuple(p) for p in group["pairs"]} | pairs)
+        if c.most_specific:
+            group["most_specific"] = True
     return groups
 
 
@@ -387,7 +426,7 @@ def train_re(
     groups = groups_from(train_sets)
     if not groups:
         raise InputError(f"none of {', '.join(train)} annotates relations; train on bc5cdr:train or biored:train")
-    extractor = RelationExtractor.from_base(base_model, groups, cfg)
+    extractor = RelationExtractor.from_base(base_model, groups, cfg, settings)
     start = continue_from(extractor, cfg)
     extractor.dtype = compute_dtype(device(), cfg.precision)
     tok = extractor.tokenizer
@@ -449,7 +488,7 @@ def train_re(
         "labels": extractor.rel_types + ["novel"],
         "corpora": [c.card_row("train") for c in train_sets] + [c.card_row("dev") for c in dev_sets],
         "hyperparameters": cfg.to_dict(),
-        "thresholds": {n: {"threshold": g["threshold"], "type_thresholds": g.get("type_thresholds", {})} for n, g in groups.items()},
+        "thresholds": store.decisions(extractor.meta),
         "dev_scores": dev_scores,
         **result.card_fields(),
         "initialised_from": start,

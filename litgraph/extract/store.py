@@ -119,12 +119,15 @@ def model_version(kind: str, folder: Path, meta: dict[str, Any] | None = None) -
 
 
 def decisions(meta: dict[str, Any]) -> dict[str, Any]:
-    """The decision thresholds in a model's meta: the NER mention threshold, the relation groups' thresholds."""
+    """The decisions in a model's meta: the NER mention threshold, the relation groups' thresholds and whether a group
+    keeps the most specific relations only."""
     out: dict[str, Any] = {}
     if meta.get("min_score"):
         out["min_score"] = meta["min_score"]
     for name, group in sorted(meta.get("groups", {}).items()):
         out[name] = {"threshold": group.get("threshold"), "type_thresholds": group.get("type_thresholds", {})}
+        if group.get("most_specific"):
+            out[name]["most_specific"] = True
     return out
 
 
@@ -278,6 +281,11 @@ def model_card(kind: str, summary: dict[str, Any]) -> str:
     if "min_score" in summary.get("thresholds", {}):
         lines.append(f"- **Mention threshold**: {summary['thresholds']['min_score']} (a decoded mention whose mean label "
                      "probability is lower is dropped; tuned on dev)")
+    specific = [name for name, group in summary.get("thresholds", {}).items() if isinstance(group, dict) and group.get("most_specific")]
+    if specific:
+        lines.append(f"- **Most specific relations**: {', '.join(f'`{name}`' for name in specific)} (as the corpus annotates: of two "
+                     "relations of one type and subject, the one whose object is a broader MeSH concept is dropped when the "
+                     "narrower one scores at least as high)")
     if summary.get("initialised_from"):
         start = summary["initialised_from"]
         lines.append(f"- **Initialised from**: `{start['version']}` ({start['epochs']} earlier epochs, {start['train_seconds']:.0f} s; "

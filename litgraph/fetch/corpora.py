@@ -29,6 +29,9 @@ class CorpusSpec:
     url: str  # official release archive
     annotates: tuple[str, ...]  # entity types the corpus annotates
     relation_types: tuple[str, ...]
+    #: its guideline relates the most specific disease the text supports (BC5CDR), so a relation to a broader disease
+    #: is not annotated beside one of the same chemical to a narrower disease under it
+    most_specific: bool = False
 
 
 CORPORA = {
@@ -38,6 +41,7 @@ CORPORA = {
         "https://ftp.ncbi.nlm.nih.gov/pub/lu/BC5CDR/CDR_Data.zip",
         ("Chemical", "Disease"),
         ("CID",),
+        most_specific=True,
     ),
     "biored": CorpusSpec(
         "biored",

@@ -366,6 +366,18 @@ class Normaliser:
         number = self._positions().get(curie)
         return None if number is None else self._concept(number)
 
+    def narrower(self, curie: str, than: str) -> bool:
+        """Whether concept ``curie`` lies below concept ``than`` in the MeSH tree (a tree number of ``curie``
+        extends one of ``than``'s); False for concepts without tree numbers (genes, supplementary concepts)."""
+        if curie == than:
+            return False
+        index, positions = self.index, self._positions()
+        mine, theirs = positions.get(curie), positions.get(than)
+        if mine is None or theirs is None or not index.trees[mine] or not index.trees[theirs]:
+            return False
+        below = index.trees[mine].split(SEP)
+        return any(t.startswith(top + ".") for top in index.trees[theirs].split(SEP) for t in below)
+
     def _positions(self) -> dict[str, int]:
         if self._position is None:
             self._position = {curie: i for i, curie in enumerate(self.index.ids)}
