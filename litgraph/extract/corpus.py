@@ -21,7 +21,7 @@ class CorpusDocs:
     documents: list[Document]
     annotates: tuple[str, ...]
     relation_types: tuple[str, ...]
-    most_specific: bool = False  # relations between the most specific concepts only (``CorpusSpec.most_specific``)
+    most_specific: bool = False  # relates the most specific disease only (``CorpusSpec.most_specific``)
 
     def card_row(self, role: str) -> dict:
         return {"name": self.name, "role": role, "documents": len(self.documents), "sha256": sha256(self.path)}

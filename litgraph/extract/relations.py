@@ -427,6 +427,7 @@ def train_re(
     if not groups:
         raise InputError(f"none of {', '.join(train)} annotates relations; train on bc5cdr:train or biored:train")
     extractor = RelationExtractor.from_base(base_model, groups, cfg, settings)
+    extractor.narrower  # the MeSH hierarchy of a most-specific group loads now (a missing index is built), not after an epoch
     start = continue_from(extractor, cfg)
     extractor.dtype = compute_dtype(device(), cfg.precision)
     tok = extractor.tokenizer
