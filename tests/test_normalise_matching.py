@@ -85,8 +85,25 @@ def test_normalise_fills_every_normalisable_mention_in_place(normaliser, setting
         if m.type in ("Chemical", "Disease", "Gene"):
             assert m.id_score is not None and 0 <= m.id_score <= 1
             assert all(":" in i for i in m.ids)
-        else:
+        elif not (m.type == "Variant" and m.text.lower().startswith("rs")):
             assert m.ids == [] and m.id_score is None
+
+
+def test_variants_written_as_dbsnp_numbers_get_their_id_and_no_other_notation_does(normaliser, settings):
+    docs = load_corpus("biored:dev", settings)
+    gold = {(d.pmid, m.start): list(m.ids) for d in docs for m in d.mentions if m.type == "Variant"}
+    for doc in docs:
+        for m in doc.mentions:
+            m.ids, m.id_score = [], None
+        normaliser.normalise(doc)
+    variants = [(d.pmid, m) for d in docs for m in d.mentions if m.type == "Variant"]
+    named = [(pmid, m) for pmid, m in variants if m.ids]
+    assert len(named) >= 25  # BioRED dev writes 30 of its 250 variant mentions as rs numbers
+    for pmid, m in named:
+        assert m.ids == gold[(pmid, m.start)] == [f"dbSNP:{m.text.lower().replace(' ', '')}"] and m.id_score == 1.0
+    # "R215W", "c.643C>T": which variant they name depends on the gene, so no id (one node per notation would merge
+    # the variants of different genes)
+    assert all(not m.ids for _, m in variants if not m.text.lower().startswith("rs"))
 
 
 def test_accuracy_on_ncbi_disease_dev(normaliser, settings):

@@ -49,6 +49,10 @@ CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s:][^\s]*$")
 _CONJUNCTION = re.compile(r"\s*,\s*(?:and/or|and|or)\s+|\s*,\s*|\s+(?:and/or|and|or|nor)\s+", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(?P<stem>.*?[A-Za-z])(?P<sep>[- ]?)(?P<first>\d+[a-z]?)(?P<rest>(?:/-?\d+[a-z]?)+)$")
 _PARENS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
+#: A variant written as its dbSNP number ("rs6275", "rs 6275"): the one variant notation that names one variant
+#: without a lookup. Other notations ("R215W", "c.643C>T") name a change whose variant depends on the gene, so they
+#: get no id (docs/normalise.md, "Variants").
+_RS_NUMBER = re.compile(r"rs[\s-]?(\d+)", re.IGNORECASE)
 _INDUCED = re.compile(r"^.*?\b(?:[\w,'-]+[- ])?(?:induced|associated|related)\s+", re.IGNORECASE)
 FUZZY_COMMON = 0.005  # trigrams in more than this share of names find no candidates (they still count in scores)
 FUZZY_RERANK = 50  # candidates scored on all their trigrams
@@ -118,7 +122,8 @@ class Normaliser:
     # --- mentions --------------------------------------------------------------------------------
 
     def normalise(self, doc: Document) -> Document:
-        """Fill ``ids``, ``id_score`` (and ``composite`` when split) of the Chemical, Disease and Gene mentions."""
+        """Fill ``ids``, ``id_score`` (and ``composite`` when split) of the Chemical, Disease and Gene mentions, and
+        the ids of Variant mentions written as dbSNP numbers (``dbSNP:rs6275``)."""
         abbreviations = abbreviation_map(doc.text) if "abbreviation" in self.steps else {}
         species = species_of(doc.text)
         for mention in doc.mentions:
@@ -127,6 +132,8 @@ class Normaliser:
                 mention.ids, mention.id_score = ids, score
                 if parts:
                     mention.composite = parts
+            elif mention.type == "Variant" and (rs := _RS_NUMBER.fullmatch(mention.text.strip())):
+                mention.ids, mention.id_score = [f"dbSNP:rs{rs.group(1)}"], 1.0
         return doc
 
     def normalise_mention(self, text: str, entity_type: str, context: str | None = None) -> tuple[list[str], float]:
