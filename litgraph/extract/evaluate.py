@@ -39,8 +39,9 @@ def evaluate_relations(
     scorer = RelationScorer(gold.relation_types, novelty=novelty)
     if gold_entities:
         relations = RelationExtractor.load(dirs["re"], settings)
-        normaliser = Normaliser.load(settings)
-        relations.narrower = normaliser.narrower
+        normaliser = None if strict_ids else Normaliser.load(settings)
+        if normaliser is not None:  # its MeSH hierarchy serves the most specific relations (else loaded when needed)
+            relations.narrower = normaliser.narrower
         versions = [relations.version]
         predicted = relations.predict(gold.documents, batch_size)
     else:

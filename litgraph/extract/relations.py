@@ -273,13 +273,11 @@ class RelationExtractor:
         return [self.decide(p, s) for p, s in zip(prepared, self.scores(prepared))]
 
 
-def most_specific(relations: list[Relation], narrower: Callable[[str, str], bool] | None) -> list[Relation]:
+def most_specific(relations: list[Relation], narrower: Callable[[str, str], bool]) -> list[Relation]:
     """The relations less those to a broader object: a relation is dropped when another of the same type and subject
     relates a concept below its object (``narrower``) and scores at least as high ("induces cardiotoxicity" beside
     "induces heart diseases"). BC5CDR annotates only the most specific disease. The subject end is left alone: the
     chemical tree is structural (doxorubicin lies below daunorubicin), so a narrower chemical is another drug."""
-    if narrower is None:
-        return relations
 
     def broader(r: Relation, o: Relation) -> bool:
         return o is not r and o.type == r.type and o.subject == r.subject and o.score >= r.score and narrower(o.object, r.object)
