@@ -71,6 +71,17 @@ def test_a_weak_fuzzy_match_gives_a_mention_no_id_but_a_close_one_does(normalise
         assert normaliser.explain(text, "Disease")[::3] == ([right], "fuzzy")
 
 
+def test_a_fuzzy_match_never_changes_the_number(normaliser):
+    # BioRED dev: "matrix metalloproteinase-2" (no Gene name spelt so) came out as MMP1 (its family name, "matrix
+    # metalloproteinases"), "C-C chemokine receptor 5" as CCR2, "FGF receptor 4" as FGFR2 and "hepatocyte nuclear
+    # factor 1b" as ONECUT1 (hepatocyte nuclear factor 6)
+    for text, right in (("matrix metalloproteinase-2", ["NCBIGene:4313"]), ("C-C chemokine receptor 5", ["NCBIGene:1234"]),
+                        ("FGF receptor 4", []), ("hepatocyte nuclear factor 1b", [])):
+        assert normaliser.explain(text, "Gene")[0] == right, text
+    # a name without a number may still stand for its numbered type
+    assert normaliser.explain("type IID von Willebrand disease", "Disease")[::3] == (["MESH:D056728"], "fuzzy")
+
+
 def test_nothing_good_enough_gives_an_empty_list_and_a_low_score(normaliser):
     ids, score = normaliser.normalise_mention("qqqzzzxxyy", "Chemical")
     assert ids == [] and score < normaliser.threshold

@@ -54,3 +54,11 @@ def test_abbreviations_that_scispacy_skips_and_cut_long_forms():
     assert found["MA"] == ["Methamphetamine"]
     assert found["PB"] == ["phenobarbital"]
     assert found["COCs"][0] == "combined oral contraceptives"
+
+
+def test_numbers_of_a_name_are_compared_roman_or_arabic():
+    assert strings.numerals(strings.key("type II diabetes")) == strings.numerals(strings.key("Type 2 diabetes")) == {"2"}
+    assert not strings.numbers_agree(strings.numerals(strings.key("MMP-2")), strings.numerals(strings.key("MMP1")))
+    assert not strings.numbers_agree(strings.numerals(strings.key("MMP-2")), strings.numerals(strings.key("MMPs")))
+    assert strings.numbers_agree(strings.numerals(strings.key("Schwartz-Jampel syndrome")),
+                                 strings.numerals(strings.key("Schwartz-Jampel syndrome, type 1")))

@@ -312,6 +312,9 @@ class Normaliser:
     def _fuzzy(self, folded: str, etype: str, limit: int) -> list[tuple[int, float]]:
         """Best concepts of ``etype`` by trigram cosine (idf-weighted): [(concept number, score)].
 
+        A name whose numbers differ from the query's is no candidate: "matrix metalloproteinase 2" is not
+        "matrix metalloproteinase 1", nor "type I diabetes" "type 2 diabetes" (``strings.numbers_agree``).
+
         Candidates come from the query's rarer trigrams only; the best ``FUZZY_RERANK`` of them are
         then scored exactly, the common trigrams found by binary search in their (sorted) postings.
         """
@@ -357,8 +360,12 @@ class Normaliser:
         cosines = dots / (table["norms"][shortlist] * query_norm)
         words = set(folded.split())
         names = table["names"]
-        bonus = [FUZZY_WORD_BONUS * len(words.intersection(names[row].split())) / len(words) for row in shortlist.tolist()]
-        scored = sorted(zip((cosines + bonus).tolist(), table["concepts"][shortlist].tolist()), reverse=True)
+        rows = shortlist.tolist()
+        bonus = [FUZZY_WORD_BONUS * len(words.intersection(names[row].split())) / len(words) for row in rows]
+        numbers = strings.numerals(folded)
+        agree = [strings.numbers_agree(numbers, strings.numerals(names[row])) for row in rows]
+        scored = sorted(((score, concept) for score, concept, ok in
+                         zip((cosines + bonus).tolist(), table["concepts"][shortlist].tolist(), agree) if ok), reverse=True)
         result, seen = [], set()
         for score, concept in scored:
             if concept not in seen:

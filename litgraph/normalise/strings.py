@@ -60,6 +60,23 @@ def key(text: str) -> str:
     return " ".join(_singular(t) for t in text.split())
 
 
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
+          "x": "10", "xi": "11", "xii": "12", "xiii": "13"}
+
+
+def numerals(folded: str) -> frozenset[str]:
+    """The numbers of a folded name, Roman ones as Arabic: what tells MMP1 from MMP2, or type 1 from type 2
+    diabetes."""
+    return frozenset(_ROMAN.get(t, t) for t in folded.split() if t.isdigit() or t in _ROMAN)
+
+
+def numbers_agree(query: frozenset[str], name: frozenset[str]) -> bool:
+    """Whether a name with these numbers may be what a query with those names: the same numbers, or a query
+    without any (a general name such as "Schwartz-Jampel syndrome" may stand for its numbered type; a numbered
+    query, "MMP-2", is not its family, "matrix metalloproteinases")."""
+    return not query or query == name
+
+
 def bag(folded: str) -> str:
     """Order-free form of a folded name: sorted words without function words."""
     words = [w for w in folded.split() if w not in STOPWORDS]
