@@ -74,9 +74,9 @@ def test_a_weak_fuzzy_match_gives_a_mention_no_id_but_a_close_one_does(normalise
 def test_a_fuzzy_match_never_changes_the_number(normaliser):
     # BioRED dev: "matrix metalloproteinase-2" (no Gene name spelt so) came out as MMP1 (its family name, "matrix
     # metalloproteinases"), "C-C chemokine receptor 5" as CCR2, "FGF receptor 4" as FGFR2 and "hepatocyte nuclear
-    # factor 1b" as ONECUT1 (hepatocyte nuclear factor 6)
+    # factor 1b" as ONECUT1 (hepatocyte nuclear factor 6); HNF1B now has MeSH's name for it
     for text, right in (("matrix metalloproteinase-2", ["NCBIGene:4313"]), ("C-C chemokine receptor 5", ["NCBIGene:1234"]),
-                        ("FGF receptor 4", []), ("hepatocyte nuclear factor 1b", [])):
+                        ("FGF receptor 4", []), ("hepatocyte nuclear factor 1b", ["NCBIGene:6928"])):
         assert normaliser.explain(text, "Gene")[0] == right, text
     # a name without a number may still stand for its numbered type
     assert normaliser.explain("type IID von Willebrand disease", "Disease")[::3] == (["MESH:D056728"], "fuzzy")
@@ -147,3 +147,20 @@ def test_genes_are_human_first_unless_the_text_is_about_mice_or_rats(normaliser)
     assert mouse and mouse != human
     assert not any(x.startswith("HGNC:") for x in normaliser.concept(mouse[0]).xrefs)
     assert normaliser.index.species[normaliser.index.ids.index(mouse[0])] == 2  # tagged "mouse" from train documents
+
+
+def test_genes_have_the_protein_names_of_mesh(normaliser):
+    # BioRED dev mentions that HGNC's symbols and official names do not reach: MeSH names them, through the
+    # supplementary concept "NKX2-1 protein, human" or a heading that only one gene's protein concepts map to
+    for text, gene in (("Thyroid Transcription Factor-1", "NCBIGene:7080"),  # NKX2-1
+                       ("mineralocorticoid receptor", "NCBIGene:4306"),  # NR3C2: Receptors, Mineralocorticoid
+                       ("insulin", "NCBIGene:3630"),  # INS
+                       ("von Willebrand factor", "NCBIGene:7450")):  # VWF
+        assert normaliser.normalise_mention(text, "Gene")[0] == [gene], text
+    assert normaliser.normalise_mention("insulin", "Chemical")[0] == ["MESH:D007328"]  # the hormone stays a chemical
+    # a heading that the protein concepts of several genes map to names none of them
+    assert normaliser.normalise_mention("creatine kinase", "Gene")[0] != ["NCBIGene:1152"]
+    # they are names for normalisation, not for the tagger's dictionary feature (the shipped tagger never saw them)
+    lexicon = normaliser.index.lexicon
+    assert "paget disease of bone 3" not in lexicon or not lexicon["paget disease of bone 3"] & 4
+    assert lexicon.get("mineralocorticoid receptor", 0) & 4 == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import tempfile
 import time
 from array import array
@@ -30,7 +31,7 @@ from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 6
+FORMAT = 7
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
@@ -42,6 +43,10 @@ SEP = "\t"
 class OutdatedIndex(InputError):
     """The index file was written by another version of litgraph (rebuilding fixes it)."""
 
+
+#: A MeSH supplementary concept that names one species' protein of a gene: "NKX2-1 protein, human".
+_PROTEIN = re.compile(r"(?P<symbol>[A-Za-z0-9][A-Za-z0-9.-]*) protein, (?P<species>human|mouse|rat)")
+_SPECIES_SUFFIX = re.compile(r"(?:\s+protein)?,\s+(?:human|mouse|rat)$|\s+protein$")
 
 # Name tiers: lower is preferred when several concepts share a key.
 TRAIN, PREFERRED, ENTRY, SUPP_NAME, SUPP_SYNONYM, ONTOLOGY = 0, 1, 2, 3, 4, 5
@@ -74,7 +79,10 @@ class _Builder:
 
     def __init__(self) -> None:
         self.concepts: dict[str, _Concept] = {}
-        self.train_only: set[tuple[str, str]] = set()  # (concept, name) known from the train splits alone
+        # (concept, name) pairs the NER lexicon leaves out: names known from the train splits alone (annotations are
+        # no model input) and MeSH's protein names of genes (the shipped tagger was trained without them: with them
+        # in its lexicon NCBI-disease dev lost 0.3 points, "Paget disease of bone 3" being a name of SQSTM1)
+        self.unlisted: set[tuple[str, str]] = set()
 
     def add(self, curie: str, type_mask: int, name: str, trees: list[str] | None = None) -> _Concept:
         concept = self.concepts.get(curie)
@@ -107,7 +115,10 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
         for synonym in synonyms:
             builder.name(f"MESH:{uid}", synonym, ENTRY)
     progress.update()
+    proteins: list[tuple[str, str, list[str], list[str]]] = []  # (symbol, species, synonyms, descriptors)
     for uid, name, synonyms, mapped in vocab.mesh_supplementary(sources.path("mesh_supplementary")):
+        if (protein := _PROTEIN.fullmatch(name)) is not None:
+            proteins.append((protein["symbol"], protein["species"], synonyms, mapped))
         mask = 0
         for descriptor in mapped:
             mask |= desc_types.get(descriptor, 0)
@@ -138,11 +149,43 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
             builder.xref(curie, xref)
     for path in sources.gene_info_files():
         _read_gene_info(builder, path)
+    _read_protein_names(builder, proteins)
     progress.update()
     _read_ontologies(builder, sources)
     progress.update()
     _read_chemical_mappings(builder, sources)
     progress.update()
+
+
+def _read_protein_names(builder: _Builder, proteins: list[tuple[str, str, list[str], list[str]]]) -> None:
+    """Protein names from MeSH for the human genes: the synonyms of a supplementary concept "<SYMBOL> protein, human"
+    ("thyroid transcription factor 1, human": NKX2-1), and the names of a descriptor that the "<symbol> protein"
+    concepts of one gene only (human, mouse or rat, the symbol read as the human one) are mapped to ("Receptors,
+    Mineralocorticoid": NR3C2). HGNC gives symbols and official names; MeSH gives the names papers use."""
+    by_symbol = {c.name.upper(): curie for curie, c in builder.concepts.items()
+                 if curie.startswith("NCBIGene:") and c.type_mask & TYPE_BIT["Gene"] and c.species in ("", "human")
+                 and any(x.startswith("HGNC:") for x in c.xrefs)}
+    genes_of: dict[str, set[str]] = defaultdict(set)
+    for symbol, species, synonyms, mapped in proteins:
+        curie = by_symbol.get(symbol.upper())
+        for descriptor in mapped:
+            genes_of[descriptor].add(curie or f"?{symbol.upper()}")  # an unknown symbol makes the heading ambiguous
+        if curie is None or species != "human":
+            continue
+        for synonym in synonyms:
+            _protein_name(builder, curie, _SPECIES_SUFFIX.sub("", synonym))
+    for descriptor, genes in genes_of.items():
+        heading = builder.concepts.get(f"MESH:{descriptor}")
+        if len(genes) == 1 and heading is not None and not (curie := next(iter(genes))).startswith("?"):
+            for name in heading.names:
+                _protein_name(builder, curie, name)
+
+
+def _protein_name(builder: _Builder, curie: str, name: str) -> None:
+    """A MeSH protein name of a gene: a name for normalisation, not for the NER lexicon (``_Builder.unlisted``)."""
+    if sum(c.isalpha() for c in name) >= 2 and name not in builder.concepts[curie].names:  # not "72.1"
+        builder.unlisted.add((curie, name))
+        builder.name(curie, name, ONTOLOGY)
 
 
 def _read_gene_info(builder: _Builder, path: Path) -> None:
@@ -252,7 +295,7 @@ def _add_train(builder: _Builder, single: Counter, multi: Counter) -> dict[str, 
             best[etype, folded] = (n, curie, text)
     for (etype, _), (_, curie, text) in best.items():
         if curie not in builder.concepts or text not in builder.concepts[curie].names:
-            builder.train_only.add((curie, text))
+            builder.unlisted.add((curie, text))
         concept = builder.add(curie, TYPE_BIT[etype], text)
         concept.type_mask |= TYPE_BIT[etype]
         concept.names[text] = TRAIN
@@ -395,7 +438,7 @@ def build_index(path: Path, sources: vocab.Sources | None = None, train_docs: It
             if folded:
                 exact[folded].append(i << 3 | tier)
                 bags[strings.bag(folded)].append(i << 3 | tier)
-                if concept.type_mask and (curie, name) not in builder.train_only:
+                if concept.type_mask and (curie, name) not in builder.unlisted:
                     lexicon[folded] = lexicon.get(folded, 0) | concept.type_mask
         for symbol in concept.cased:
             cased[symbol].append(i << 3 | concept.names.get(symbol, SUPP_SYNONYM))
