@@ -82,6 +82,11 @@ def test_a_fuzzy_match_never_changes_the_number(normaliser):
     assert normaliser.explain("type IID von Willebrand disease", "Disease")[::3] == (["MESH:D056728"], "fuzzy")
 
 
+def test_spellings_of_bc5cdr_dev_disease_mentions(normaliser):
+    assert normaliser.explain("venous thrombo-embolism", "Disease")[::3] == (["MESH:D054556"], "morphology")
+    assert normaliser.normalise_mention("leucocytoclastic vasculitis", "Disease")[0] == ["MESH:D018366"]
+
+
 def test_nothing_good_enough_gives_an_empty_list_and_a_low_score(normaliser):
     ids, score = normaliser.normalise_mention("qqqzzzxxyy", "Chemical")
     assert ids == [] and score < normaliser.threshold

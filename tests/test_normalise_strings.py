@@ -62,3 +62,10 @@ def test_numbers_of_a_name_are_compared_roman_or_arabic():
     assert not strings.numbers_agree(strings.numerals(strings.key("MMP-2")), strings.numerals(strings.key("MMPs")))
     assert strings.numbers_agree(strings.numerals(strings.key("Schwartz-Jampel syndrome")),
                                  strings.numerals(strings.key("Schwartz-Jampel syndrome, type 1")))
+
+
+def test_hyphens_inside_words_may_be_joined_and_leuco_is_leuko():
+    assert strings.joined_hyphens("venous thrombo-embolism") == ["venous thromboembolism"]
+    assert strings.joined_hyphens("IL-6") == [] and strings.joined_hyphens("aspirin") == []
+    assert strings.key("leucocytoclastic vasculitis") == strings.key("leukocytoclastic vasculitis")
+    assert strings.key("SR 48,968") == strings.key("SR 48968") and strings.key("1,2-diol") == "1 2 diol"

@@ -31,7 +31,7 @@ from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 7
+FORMAT = 8
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}

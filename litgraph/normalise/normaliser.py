@@ -187,7 +187,7 @@ class Normaliser:
             if found:
                 return found[0], found[1] * 0.95, [], "parentheses"
         if "morphology" in self.steps:
-            for variant in strings.morphological_variants(text, etype):
+            for variant in strings.morphological_variants(text, etype) + strings.joined_hyphens(text):
                 found = self._lookup(variant, etype)
                 if found:
                     return found[0], found[1] * 0.9, [], "morphology"

@@ -1,7 +1,7 @@
 """Name keys: the string forms under which names are indexed and looked up.
 
-``key`` folds case, punctuation, hyphens, Greek letters, British spellings, letter/digit
-boundaries and plurals, so that "Non-steroidal anti-inflammatory drugs", "nonsteroidal
+``key`` folds case, punctuation, hyphens, Greek letters, British spellings, thousands separators,
+letter/digit boundaries and plurals, so that "Non-steroidal anti-inflammatory drugs", "nonsteroidal
 antiinflammatory drug" and "NON STEROIDAL ANTI INFLAMMATORY DRUGS" meet. ``bag`` also ignores
 word order and a few function words ("cancer of the breast" = "breast cancer" = "Cancer, Breast").
 ``grams`` gives the character trigrams that the fuzzy step compares.
@@ -28,11 +28,12 @@ SPELLING = (
     ("aemia", "emia"), ("haem", "hem"), ("paed", "ped"), ("foet", "fet"), ("tumour", "tumor"),
     ("colour", "color"), ("behaviour", "behavior"), ("sulph", "sulf"), ("isation", "ization"),
     ("coeliac", "celiac"), ("caesar", "cesar"), ("orthopaed", "orthoped"),
-    ("aetiolog", "etiolog"), ("gynaec", "gynec"), ("dyslipidaem", "dyslipidem"),
+    ("aetiolog", "etiolog"), ("gynaec", "gynec"), ("dyslipidaem", "dyslipidem"), ("leuco", "leuko"),
 )
 _SPELLING_RE = re.compile("|".join(re.escape(a) for a, _ in SPELLING))
 _SPELLING = dict(SPELLING)
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # "SR 48,968" is "SR 48968"; "1,2-diol" keeps its comma
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 _KEEP_S = ("ss", "us", "is", "os", "ys", "as")
@@ -55,6 +56,7 @@ def key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _GREEK_RE.sub(lambda m: f" {GREEK[m.group()]} ", text).lower()
     text = _SPELLING_RE.sub(lambda m: _SPELLING[m.group()], text + " ")
+    text = _THOUSANDS.sub("", text)
     text = _NON_WORD.sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
     return " ".join(_singular(t) for t in text.split())
@@ -112,6 +114,15 @@ HEADS = (("cancer", "carcinoma", "neoplasm", "tumor", "tumour", "malignancy"), (
 # Head nouns that add nothing to the disease before them ("syncopal attacks" -> "syncopal" -> "syncope").
 GENERIC_HEADS = frozenset({"attack", "episode", "symptom", "sign", "event", "complication", "manifestation",
                            "feature", "change", "finding"})
+
+
+_HYPHEN_IN_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
+def joined_hyphens(text: str) -> list[str]:
+    """The text with hyphens inside words removed, when it has any: "thrombo-embolism" -> "thromboembolism"."""
+    joined = _HYPHEN_IN_WORD.sub("", text)
+    return [joined] if joined != text else []
 
 
 def morphological_variants(text: str, entity_type: str) -> list[str]:
