@@ -73,9 +73,9 @@ def numerals(folded: str) -> frozenset[str]:
 
 
 def numbers_agree(query: frozenset[str], name: frozenset[str]) -> bool:
-    """Whether a name with these numbers may be what a query with those names: the same numbers, or a query
-    without any (a general name such as "Schwartz-Jampel syndrome" may stand for its numbered type; a numbered
-    query, "MMP-2", is not its family, "matrix metalloproteinases")."""
+    """Whether a name with the numbers ``name`` may be the concept of a query with the numbers ``query``: the same
+    numbers, or a query without any (a general name such as "Schwartz-Jampel syndrome" may stand for its numbered
+    type; a numbered query, "MMP-2", is not its family, "matrix metalloproteinases")."""
     return not query or query == name
 
 
