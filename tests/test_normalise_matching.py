@@ -44,6 +44,14 @@ def test_composite_mentions_from_the_corpus_split_into_several_ids(normaliser, s
     assert mention.composite == parts and 0 < mention.id_score < 1
 
 
+def test_names_joined_by_a_slash_give_their_concept_or_each_theirs(normaliser):
+    # "p62/SQSTM1" (BioRED dev): p62 alone is DCTN4 first, but SQSTM1 has both names
+    assert normaliser.explain("p62/SQSTM1", "Gene")[::2] == (["NCBIGene:8878"], [])
+    ids, _, parts, step = normaliser.explain("insulin/glucagon", "Gene")
+    assert (ids, parts, step) == (["NCBIGene:3630", "NCBIGene:2641"], ["insulin", "glucagon"], "composite")
+    assert normaliser.explain("p62/qqqzzzxx", "Gene")[0] == []  # every part must resolve
+
+
 def test_numbered_gene_lists_split(normaliser):
     ids, _, parts, step = normaliser.explain("caspase-3/7", "Gene")
     assert (ids, parts, step) == (["NCBIGene:836", "NCBIGene:840"], ["caspase-3", "caspase-7"], "composite")

@@ -266,8 +266,8 @@ class Normaliser:
 
         The shared head is tried after the list ("breast and ovarian cancer", longest head first), then
         before it ("deficiency of C6 and C7"), then none ("hyperactivity and anxiety"); numbered gene
-        lists ("ERK1/2", "caspase-3/7") are expanded first. The split whose
-        weakest part scores best wins.
+        lists ("ERK1/2", "caspase-3/7") are expanded first, other names joined by slashes read by ``_slashed``.
+        The split whose weakest part scores best wins.
         """
         numbered = _NUMBERED.match(text) if etype == "Gene" else None
         if numbered:  # "ERK1/2", "caspase-3/7", "MMP-2/-9"
@@ -277,6 +277,8 @@ class Normaliser:
         else:
             conjuncts = [c.strip() for c in _CONJUNCTION.split(text) if c.strip()]
             candidates = []
+            if len(conjuncts) < 2 and "/" in text:
+                return self._slashed(text, etype)
         if len(conjuncts) < 2:
             return None
         last, first = conjuncts[-1].split(), conjuncts[0].split()
@@ -303,6 +305,34 @@ class Normaliser:
                 if score == 1.0:
                     break
         return (best[0], best[1] * 0.9, best[2]) if best else None
+
+    def _slashed(self, text: str, etype: str) -> tuple[list[str], float, list[str]] | None:
+        """Names joined by slashes: names of one concept ("p62/SQSTM1": p62 is also a name of SQSTM1) give that
+        concept, names of different concepts ("insulin/IGF-1") each theirs, as a composite; every part must resolve."""
+        parts = [p.strip() for p in text.split("/")]
+        if len(parts) < 2 or not all(parts):
+            return None
+        index, bit = self.index, TYPE_BIT[etype]
+        named = [self._named(part, bit) for part in parts]
+        shared = [c for c in named[0] if all(c in others for others in named[1:])]
+        if shared:
+            return [index.ids[shared[0]]], 0.9, []
+        ids: list[str] = []
+        score = 1.0
+        for part in parts:
+            found = self._lookup(part, etype) or self._part(part, etype)
+            if not found:
+                return None
+            ids.extend(i for i in found[0] if i not in ids)
+            score = min(score, found[1])
+        return (ids, score * 0.9, []) if len(ids) == 1 else (ids, score * 0.9, parts)
+
+    def _named(self, text: str, bit: int) -> list[int]:
+        """The concepts of a type that have ``text`` as a name (as written, folded or in any word order), best first."""
+        folded = strings.key(text)
+        index = self.index
+        found = [*index.cased.get(text, ()), *index.exact.get(folded, ()), *index.bags.get(strings.bag(folded), ())]
+        return [c for c in dict.fromkeys(found) if index.types[c] & bit]
 
     def _part(self, text: str, etype: str) -> tuple[list[str], float] | None:
         """One part of a composite mention, through the steps after ``exact`` (no further splitting)."""
