@@ -95,6 +95,15 @@ def test_spellings_of_bc5cdr_dev_disease_mentions(normaliser):
     assert normaliser.normalise_mention("leucocytoclastic vasculitis", "Disease")[0] == ["MESH:D018366"]
 
 
+def test_element_symbols_are_their_elements_in_their_case(normaliser):
+    # BioRED dev writes lead as "Pb" (12 mentions), BC5CDR dev chlorine as "Cl"; "PB" is phenobarbital's abbreviation
+    assert normaliser.normalise_mention("Pb", "Chemical")[0] == ["MESH:D007854"]
+    assert normaliser.normalise_mention("Cd", "Chemical")[0] == ["MESH:D002104"]
+    assert normaliser.normalise_mention("Cl", "Chemical")[0] == ["MESH:D002713"]
+    assert normaliser.normalise_mention("PB", "Chemical")[0] != ["MESH:D007854"]
+    assert "pb" not in normaliser.index.lexicon or normaliser.index.lexicon["pb"] != 1  # not a tagger feature
+
+
 def test_nothing_good_enough_gives_an_empty_list_and_a_low_score(normaliser):
     ids, score = normaliser.normalise_mention("qqqzzzxxyy", "Chemical")
     assert ids == [] and score < normaliser.threshold

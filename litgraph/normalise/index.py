@@ -31,7 +31,7 @@ from litgraph.records import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 8
+FORMAT = 9
 FILE_NAME = "index.pkl"
 TYPES = ("Chemical", "Disease", "Gene")
 TYPE_BIT = {t: 1 << i for i, t in enumerate(TYPES)}
@@ -70,7 +70,7 @@ class _Concept:
     trees: list[str] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)  # name -> best tier
     xrefs: dict[str, None] = field(default_factory=dict)  # ordered set
-    cased: list[str] = field(default_factory=list)  # gene symbols as written
+    cased: list[str] = field(default_factory=list)  # gene and element symbols, looked up as written
     species: str = ""  # of a gene, when its vocabulary says (NCBI Gene)
 
 
@@ -154,7 +154,22 @@ def _read_vocabularies(builder: _Builder, sources: vocab.Sources, progress: tqdm
     _read_ontologies(builder, sources)
     progress.update()
     _read_chemical_mappings(builder, sources)
+    _read_element_symbols(builder)
     progress.update()
+
+
+def _read_element_symbols(builder: _Builder) -> None:
+    """The two-letter symbols of the chemical elements (``periodictable``) as symbols of their MeSH chemicals, looked up
+    as written: "Pb" is Lead, "Cd" Cadmium, while "PB" and "CD" stay abbreviations. One-letter symbols ("I", "K") are
+    left to the corpora's names. Not names, so not in the NER lexicon either."""
+    import periodictable
+
+    by_name = {strings.key(c.name): curie for curie, c in builder.concepts.items()
+               if curie.startswith("MESH:D") and c.type_mask & TYPE_BIT["Chemical"]}
+    for element in periodictable.elements:
+        curie = by_name.get(strings.key(element.name))
+        if curie is not None and len(element.symbol) == 2:
+            builder.concepts[curie].cased.append(element.symbol)
 
 
 def _read_protein_names(builder: _Builder, proteins: list[tuple[str, str, list[str], list[str]]]) -> None:
@@ -327,7 +342,7 @@ class Index:
     trees: list[str]  # SEP-joined
     exact: dict[str, tuple[int, ...]]  # folded key -> concepts, best first
     bags: dict[str, tuple[int, ...]]  # order-free key -> concepts, best first
-    cased: dict[str, tuple[int, ...]]  # gene symbol as written -> concepts
+    cased: dict[str, tuple[int, ...]]  # gene or element symbol as written -> concepts
     multi: dict[str, tuple[str, ...]]  # "Type<TAB>folded" -> ids (multi-concept train names)
     lexicon: dict[str, int]  # folded vocabulary name (no train-split names) -> type bits (NER dictionary features)
     species: np.ndarray  # uint8 index into species.SPECIES per concept (genes)

@@ -227,7 +227,7 @@ class Normaliser:
         multi = index.multi.get(f"{etype}{SEP}{folded}")
         if multi:
             return list(multi), 1.0, "exact"
-        if etype == "Gene":
+        if etype in ("Gene", "Chemical"):  # symbols as written: genes' (HGNC...) and the elements' ("Pb" is lead)
             best = self._first(index.cased.get(text), bit)
             if best is not None:
                 return [index.ids[best]], 1.0, "exact"
