@@ -133,3 +133,17 @@ def test_a_short_form_of_an_enzyme_inside_a_disease_mention_keeps_its_own_type(l
     # without the vocabulary the short form takes the type of the mention around its long form
     blind = harmonise(ENZYME, tagged)
     assert [m.type for m in blind if m.text == "ASPA"] == ["Disease", "Disease"]
+
+
+def test_a_short_form_of_a_caused_disease_is_that_disease(settings):
+    # BC5CDR dev 20195852: "contrast media-induced nephropathy (CIN)"; the tagger finds "nephropathy", and every later
+    # "CIN" is the disease, as the corpus annotates it (before, the long form's cause kept CIN from being a mention)
+    from litgraph.extract.consistency import harmonise
+    from litgraph.fetch.corpora import load_corpus
+
+    doc = next(d for d in load_corpus("bc5cdr:dev", settings) if d.pmid == "20195852")
+    text = doc.text
+    tagged = [Mention(doc.pmid, m.start, m.end, m.text, m.type) for m in doc.mentions if m.text != "CIN"]
+    typed = harmonise(text, tagged)
+    gold_cin = [(m.start, m.type) for m in doc.mentions if m.text == "CIN"]
+    assert gold_cin and [(m.start, m.type) for m in typed if m.text == "CIN"] == gold_cin

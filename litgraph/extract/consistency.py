@@ -51,6 +51,8 @@ def trim(mentions: list[Mention]) -> list[Mention]:
 
 
 _PREPOSITION = re.compile(r"\b(?:in|of|with|for|by|from|to|on|at)\b", re.IGNORECASE)
+#: The cause before a disease in a long form: "levodopa-induced " in "levodopa-induced dyskinesia (LID)".
+_CAUSE = re.compile(r"[\w,'()-]+(?:[- ]\w+)*[- ](?:induced|associated|related)\s+", re.IGNORECASE)
 
 
 #: ``_long_form_mention``'s answer for a long form inside a mention of another type: leave the short forms alone.
@@ -59,8 +61,9 @@ _OTHER_TYPE = object()
 
 def _long_form_mention(text: str, mentions: list[Mention], a: Abbreviation,
                        is_name: Callable[[str, str], bool] | None = None):
-    """The mention that is the long form: the same span, one ending with it and covering most of it (but not
-    the object of a preposition: "colorectal cancer" in "deleted in colorectal cancer (DCC)" is not DCC), or
+    """The mention that is the long form: the same span, one ending with it and covering most of it or all but its
+    cause ("dyskinesia" in "levodopa-induced dyskinesia (LID)"; but not the object of a preposition: "colorectal
+    cancer" in "deleted in colorectal cancer (DCC)" is not DCC), or
     else one containing it ("von Hippel-Lindau (VHL) disease"); ``_OTHER_TYPE`` when a mention longer than the
     long form has a type the long form is not, as the vocabulary (``is_name``) says: "aspartoacylase (ASPA)" in
     the disease "deficiency of aspartoacylase" is an enzyme, so ASPA stays as the tagger typed it."""
@@ -68,7 +71,8 @@ def _long_form_mention(text: str, mentions: list[Mention], a: Abbreviation,
     for m in mentions:
         if m.start > a.long_start and _PREPOSITION.search(text, a.long_start, m.start):
             continue
-        if m.end == a.long_end and m.start <= a.long_start + (a.long_end - a.long_start) // 2:
+        if m.end == a.long_end and (m.start <= a.long_start + (a.long_end - a.long_start) // 2
+                                    or _CAUSE.fullmatch(text, a.long_start, m.start)):
             if best is None or abs(m.start - a.long_start) < abs(best.start - a.long_start):
                 best = m
     if best is None:
