@@ -30,7 +30,6 @@ from litgraph.extract.corpus import load
 from litgraph.extract.evaluate import _current
 from litgraph.extract.infer import Extractor
 from litgraph.extract.metrics import RelationScorer
-from litgraph.extract.relations import prepare
 from litgraph.normalise.evaluate import retired_ids
 from litgraph.settings import Settings
 
@@ -76,8 +75,7 @@ def main() -> None:
                  "documents": len(gold), "gold_relations": sum(len(d.relations) for d in gold), "rows": {}}
     for name, replace in variants.items():
         docs, changed = with_gold_ids(predicted, gold, replace)
-        prepared = [prepare(d, relations.tokenizer) for d in docs]
-        decided = [relations.decide(p, s) for p, s in zip(prepared, relations.scores(prepared))]
+        decided = relations.predict(docs)
         scorer = RelationScorer(corpus.relation_types, novelty=True)
         for reference, found in zip(gold, decided):
             scorer.add(_current(reference.relations, retired), _current(found, retired))

@@ -327,12 +327,13 @@ class Normaliser:
             score = min(score, found[1])
         return (ids, score * 0.9, []) if len(ids) == 1 else (ids, score * 0.9, parts)
 
-    def _named(self, text: str, bit: int) -> list[int]:
-        """The concepts of a type that have ``text`` as a name (as written, folded or in any word order), best first."""
+    def _named(self, text: str, mask: int) -> list[int]:
+        """The concepts of the types in ``mask`` that have ``text`` as a name (as written, folded or in any word
+        order), best first."""
         folded = strings.key(text)
         index = self.index
         found = [*index.cased.get(text, ()), *index.exact.get(folded, ()), *index.bags.get(strings.bag(folded), ())]
-        return [c for c in dict.fromkeys(found) if index.types[c] & bit]
+        return [c for c in dict.fromkeys(found) if index.types[c] & mask]
 
     def _part(self, text: str, etype: str) -> tuple[list[str], float] | None:
         """One part of a composite mention, through the steps after ``exact`` (no further splitting)."""
@@ -456,13 +457,8 @@ class Normaliser:
             if numbers:
                 return [self._concept(n) for n in numbers[:limit]]
             return [Concept(query, "", query)]
-        ranked: list[int] = []
         folded = strings.key(query)
-        for table, lookup in ((self.index.cased, query), (self.index.exact, folded),
-                              (self.index.bags, strings.bag(folded))):
-            for c in table.get(lookup, ()):
-                if int(self.index.types[c]) & mask and c not in ranked:
-                    ranked.append(c)
+        ranked = self._named(query, mask)
         literal = query.lower()
         ranked.sort(key=lambda c: not (self.index.names[c].lower() == literal
                                        or literal in self.index.synonyms[c].lower().split(SEP)))
